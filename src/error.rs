@@ -1,0 +1,118 @@
+//! The crate's one error type.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in `rbig`: bad input, bad parameters, bad model files.
+///
+/// Every variant names the problem precisely enough to fix it (row and column of a bad
+/// value, the expected and found dimensions, the file format version, ...).
+///
+/// ```
+/// use ndarray::array;
+/// use rbig::{Rbig, RbigError};
+///
+/// let x = array![[1.0, f64::NAN], [2.0, 3.0]];
+/// match Rbig::fit(&x) {
+///     Err(RbigError::NonFinite { row, column, .. }) => assert_eq!((row, column), (0, 1)),
+///     other => panic!("expected a NonFinite error, got {other:?}"),
+/// }
+/// ```
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum RbigError {
+    /// Fitting needs at least two rows (samples).
+    #[error("need at least 2 rows (samples) to fit, got {rows}")]
+    TooFewRows {
+        /// Number of rows received.
+        rows: usize,
+    },
+    /// The data has no columns.
+    #[error("the data has no columns")]
+    NoColumns,
+    /// A value is NaN or infinite.
+    #[error("non-finite value {value} at row {row}, column {column}")]
+    NonFinite {
+        /// Zero-based row of the offending value.
+        row: usize,
+        /// Zero-based column of the offending value.
+        column: usize,
+        /// The value itself (NaN, inf or -inf).
+        value: f64,
+    },
+    /// A column of the training data takes a single value, so it has no density.
+    #[error(
+        "column {column} is constant (every row is {value}): a point mass has no density; \
+         drop the column or add noise (dequantize) before fitting"
+    )]
+    ConstantColumn {
+        /// Zero-based column index.
+        column: usize,
+        /// The constant value.
+        value: f64,
+    },
+    /// The data lie on a lower-dimensional subspace: a rotated direction had zero spread.
+    #[error(
+        "the data are degenerate: after layer {layer} a direction has zero spread \
+         (columns are exactly collinear or duplicated); remove the redundant columns"
+    )]
+    Degenerate {
+        /// Zero-based layer index where the degeneracy appeared.
+        layer: usize,
+    },
+    /// The number of columns does not match the fitted model.
+    #[error("dimension mismatch: the model has {expected} columns, the data has {found}")]
+    DimensionMismatch {
+        /// Columns the model was fitted on.
+        expected: usize,
+        /// Columns of the data passed in.
+        found: usize,
+    },
+    /// Two blocks that must share rows do not.
+    #[error("row count mismatch: {first} rows versus {second} rows")]
+    RowMismatch {
+        /// Rows of the first block.
+        first: usize,
+        /// Rows of the second block.
+        second: usize,
+    },
+    /// A parameter is out of its valid range.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter {
+        /// The parameter's name as in the builder.
+        name: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The file is not an rbig model file (wrong magic bytes).
+    #[error("not an rbig model file (the magic header is missing)")]
+    NotAModel,
+    /// The model file was written by a newer (or unknown) format version.
+    #[error("unsupported model format version {found} (this build reads version {supported})")]
+    UnsupportedVersion {
+        /// Version in the file.
+        found: u32,
+        /// Version this build reads and writes.
+        supported: u32,
+    },
+    /// The model file is truncated or corrupted.
+    #[error("corrupt model file: {0}")]
+    CorruptModel(String),
+    /// An I/O error, with the path involved.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The target file exists and overwriting was not requested.
+    #[error("{0}: file exists; refusing to overwrite it")]
+    FileExists(std::path::PathBuf),
+    /// An error reported by linfa.
+    #[error(transparent)]
+    Linfa(#[from] linfa::Error),
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T> = std::result::Result<T, RbigError>;

@@ -1,0 +1,57 @@
+//! One-dimensional entropy estimation.
+
+/// Differential entropy (nats) of a sorted sample by Ebrahimi's m-spacing estimator with
+/// `m = round(√n / 2)` (at least 1).
+///
+/// Spacing estimators need no bins, are scale-equivariant (`H(a·x) = H(x) + ln |a|`)
+/// and barely notice heavy tails: an outlier changes only the few spacings it touches.
+/// Their small-sample bias is nearly the same for all smooth densities, so it cancels
+/// in the differences the fitting loop takes.
+///
+/// Tied values would make a spacing zero; spacings are floored at `1e-12` of the range
+/// so the estimate stays finite. Needs at least 2 distinct values.
+pub(crate) fn spacing_entropy(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    debug_assert!(n >= 2);
+    let m = (((n as f64).sqrt() / 2.0).round() as usize).clamp(1, n - 1);
+    let floor = (sorted[n - 1] - sorted[0]) * 1e-12;
+    let (nf, mf) = (n as f64, m as f64);
+    let mut sum = 0.0;
+    for i in 0..n {
+        let hi = sorted[(i + m).min(n - 1)];
+        let lo = sorted[i.saturating_sub(m)];
+        // Ebrahimi's weights: near the ends the window is one-sided and shorter.
+        let c = if i < m {
+            1.0 + i as f64 / mf
+        } else if i >= n - m {
+            1.0 + (n - 1 - i) as f64 / mf
+        } else {
+            2.0
+        };
+        sum += (nf / (c * mf) * (hi - lo).max(floor)).ln();
+    }
+    sum / nf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uniform_grid_is_close_to_log_range() {
+        let n = 10_000;
+        let v: Vec<f64> = (0..n).map(|i| 4.0 * (i as f64 + 0.5) / n as f64).collect();
+        // Evenly spaced data: every term, boundary ones included thanks to the weights,
+        // is ln(n·Δ) = ln 4.
+        let h = spacing_entropy(&v);
+        assert!((h - 4f64.ln()).abs() < 1e-12, "{h}");
+    }
+
+    #[test]
+    fn scale_equivariant() {
+        let mut v: Vec<f64> = (0..1000).map(|i| (i as f64 * 0.7).sin() * 3.0 + (i as f64).sqrt()).collect();
+        v.sort_by(f64::total_cmp);
+        let w: Vec<f64> = v.iter().map(|x| x * 8.0).collect();
+        assert!((spacing_entropy(&w) - spacing_entropy(&v) - 8f64.ln()).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,3 @@
+//! Information measures estimated through Gaussianization.
+
+pub(crate) mod marginal_entropy;

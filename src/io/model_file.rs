@@ -1,0 +1,142 @@
+//! The model file: a fixed header, then the model encoded with bincode.
+//!
+//! ```text
+//! offset  size  field
+//! 0       8     magic b"RBIGMODL"
+//! 8       4     format version (u32, little endian)
+//! 12      8     payload length in bytes (u64, little endian)
+//! 20      4     CRC-32 of the payload (u32, little endian)
+//! 24      ...   payload: bincode 2 (standard config) of the model through serde
+//! ```
+//!
+//! All encoding lives here, behind the version number, so the payload encoding can
+//! change (bincode is unmaintained) without breaking saved models. Loading checks every
+//! field before decoding, and the decoded model is validated (monotone knots, orthogonal
+//! rotations, consistent dimensions), so a damaged file gives an error, never a panic or
+//! a model that computes garbage.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{RbigError, Result};
+use crate::model::Rbig;
+
+const MAGIC: &[u8; 8] = b"RBIGMODL";
+/// The format version this build writes and reads.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 24;
+
+fn config() -> impl bincode::config::Config {
+    // A generous cap on what a length prefix may claim, so a hostile file cannot ask for
+    // an absurd allocation.
+    bincode::config::standard().with_limit::<{ 1 << 32 }>()
+}
+
+/// Encodes a model as the bytes of a model file.
+pub(crate) fn to_bytes(model: &Rbig) -> Vec<u8> {
+    let payload = bincode::serde::encode_to_vec(model, config()).expect("encoding into memory cannot fail");
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// Decodes the bytes of a model file.
+pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Rbig> {
+    if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+        return Err(RbigError::NotAModel);
+    }
+    if bytes.len() < HEADER_LEN {
+        return Err(RbigError::CorruptModel(format!("truncated header: {} of {HEADER_LEN} bytes", bytes.len())));
+    }
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let version = word(8);
+    if version != FORMAT_VERSION {
+        return Err(RbigError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+    }
+    let declared = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+    let payload = &bytes[HEADER_LEN..];
+    if declared != payload.len() as u64 {
+        return Err(RbigError::CorruptModel(format!(
+            "payload is {} bytes but the header declares {declared} (truncated or padded file)",
+            payload.len()
+        )));
+    }
+    if crc32fast::hash(payload) != word(20) {
+        return Err(RbigError::CorruptModel("checksum mismatch: the file was damaged".into()));
+    }
+    let (model, used): (Rbig, usize) = bincode::serde::decode_from_slice(payload, config())
+        .map_err(|e| RbigError::CorruptModel(format!("cannot decode the model: {e}")))?;
+    if used != payload.len() {
+        return Err(RbigError::CorruptModel(format!("{} trailing bytes after the model", payload.len() - used)));
+    }
+    model.validate().map_err(RbigError::CorruptModel)?;
+    Ok(model)
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RbigError + '_ {
+    move |source| RbigError::Io { path: path.to_path_buf(), source }
+}
+
+/// A temporary file beside `path`, removed on drop unless persisted.
+struct TempFile(Option<PathBuf>);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically: into a temporary file in the same directory,
+/// flushed to disk, then moved into place. Readers see the old file or the new one,
+/// never a partial one. Without `overwrite`, an existing `path` is left untouched and
+/// reported as [`RbigError::FileExists`].
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().ok_or_else(|| RbigError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
+    })?;
+    if !overwrite && path.exists() {
+        return Err(RbigError::FileExists(path.to_path_buf()));
+    }
+    let tmp_path = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let mut tmp = TempFile(Some(tmp_path.clone()));
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&tmp_path).map_err(io_err(&tmp_path))?;
+    file.write_all(bytes).map_err(io_err(&tmp_path))?;
+    file.sync_all().map_err(io_err(&tmp_path))?;
+    drop(file);
+    if overwrite {
+        fs::rename(&tmp_path, path).map_err(io_err(path))?;
+    } else {
+        // A hard link fails if the target exists, so a file created after the check
+        // above is still never clobbered.
+        match fs::hard_link(&tmp_path, path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(RbigError::FileExists(path.to_path_buf()));
+            }
+            // Filesystems without hard links: fall back to check-then-rename.
+            Err(_) if !path.exists() => fs::rename(&tmp_path, path).map_err(io_err(path))?,
+            Err(e) => return Err(RbigError::Io { path: path.to_path_buf(), source: e }),
+        }
+        let _ = fs::remove_file(&tmp_path);
+    }
+    tmp.0 = None;
+    Ok(())
+}
+
+/// Reads a model file.
+pub(crate) fn read(path: &Path) -> Result<Rbig> {
+    let bytes = fs::read(path).map_err(io_err(path))?;
+    from_bytes(&bytes)
+}

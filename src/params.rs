@@ -1,0 +1,164 @@
+//! Hyperparameters: a builder in linfa's style, validated once by [`ParamGuard`].
+
+use linfa::prelude::*;
+use linfa::DatasetBase;
+use ndarray::{ArrayBase, Data, Ix2};
+use serde::{Deserialize, Serialize};
+
+use crate::error::RbigError;
+use crate::marginal::Knots;
+use crate::model::Rbig;
+use crate::rotation::RotationKind;
+
+/// Validated RBIG hyperparameters (what a fitted model records).
+///
+/// Obtain through [`RbigParams`] and [`ParamGuard::check`]; every field is then known to
+/// be in range, so the fitting code never re-checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RbigValidParams {
+    pub(crate) rotation: RotationKind,
+    pub(crate) max_layers: usize,
+    pub(crate) patience: usize,
+    pub(crate) significance: f64,
+    pub(crate) knots: Knots,
+    pub(crate) seed: u64,
+}
+
+impl RbigValidParams {
+    /// Rotation used by each layer.
+    pub fn rotation(&self) -> RotationKind {
+        self.rotation
+    }
+    /// Upper bound on the number of layers fitted.
+    pub fn max_layers(&self) -> usize {
+        self.max_layers
+    }
+    /// Consecutive layers without a significant reduction before fitting stops.
+    pub fn patience(&self) -> usize {
+        self.patience
+    }
+    /// Threshold, in standard deviations of the null noise, for a significant layer.
+    pub fn significance(&self) -> f64 {
+        self.significance
+    }
+    /// Knot rule of the marginal maps.
+    pub fn knots(&self) -> Knots {
+        self.knots
+    }
+    /// Seed of the random rotations.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+}
+
+/// Builder for RBIG hyperparameters.
+///
+/// ```
+/// use rbig::{Rbig, RotationKind, Knots};
+/// use linfa::prelude::*;
+///
+/// let params = Rbig::params()
+///     .rotation(RotationKind::Random)
+///     .max_layers(200)
+///     .knots(Knots::Fixed(64))
+///     .seed(7)
+///     .check()
+///     .unwrap();
+/// assert_eq!(params.max_layers(), 200);
+/// assert!(Rbig::params().patience(0).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RbigParams(pub(crate) RbigValidParams);
+
+impl Default for RbigParams {
+    fn default() -> Self {
+        Self(RbigValidParams {
+            rotation: RotationKind::Pca,
+            max_layers: 1000,
+            patience: 5,
+            significance: 3.0,
+            knots: Knots::Auto,
+            seed: 0,
+        })
+    }
+}
+
+impl RbigParams {
+    /// The defaults: PCA rotations, up to 1000 layers, stop after 5 insignificant
+    /// layers in a row, 3-sigma significance, automatic knots, seed 0.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Rotation used by every layer (default [`RotationKind::Pca`]).
+    pub fn rotation(mut self, rotation: RotationKind) -> Self {
+        self.0.rotation = rotation;
+        self
+    }
+    /// Upper bound on the number of layers (default 1000; at least 1).
+    pub fn max_layers(mut self, max_layers: usize) -> Self {
+        self.0.max_layers = max_layers;
+        self
+    }
+    /// Stop after this many consecutive layers whose reduction of total correlation is
+    /// indistinguishable from noise (default 5; at least 1).
+    pub fn patience(mut self, patience: usize) -> Self {
+        self.0.patience = patience;
+        self
+    }
+    /// A layer counts as useful when its total-correlation reduction exceeds the mean of
+    /// the estimator's null distribution (Gaussian data of the same size) by this many
+    /// null standard deviations (default 3; finite and non-negative).
+    pub fn significance(mut self, sigmas: f64) -> Self {
+        self.0.significance = sigmas;
+        self
+    }
+    /// Knots of the marginal maps (default [`Knots::Auto`]).
+    pub fn knots(mut self, knots: Knots) -> Self {
+        self.0.knots = knots;
+        self
+    }
+    /// Seed for random rotations (default 0). The same seed and data give the same model
+    /// bit for bit, whatever the number of threads.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.0.seed = seed;
+        self
+    }
+}
+
+impl ParamGuard for RbigParams {
+    type Checked = RbigValidParams;
+    type Error = RbigError;
+
+    fn check_ref(&self) -> Result<&RbigValidParams, RbigError> {
+        let p = &self.0;
+        let bad = |name, reason: &str| Err(RbigError::InvalidParameter { name, reason: reason.to_string() });
+        if p.max_layers == 0 {
+            return bad("max_layers", "must be at least 1");
+        }
+        if p.patience == 0 {
+            return bad("patience", "must be at least 1");
+        }
+        if !(p.significance.is_finite() && p.significance >= 0.0) {
+            return bad("significance", "must be finite and non-negative");
+        }
+        if let Knots::Fixed(k) = p.knots {
+            if k < 2 {
+                return bad("knots", "need at least 2 knots");
+            }
+        }
+        Ok(p)
+    }
+
+    fn check(self) -> Result<RbigValidParams, RbigError> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+}
+
+impl<S: Data<Elem = f64>, T> Fit<ArrayBase<S, Ix2>, T, RbigError> for RbigValidParams {
+    type Object = Rbig;
+
+    fn fit(&self, dataset: &DatasetBase<ArrayBase<S, Ix2>, T>) -> Result<Rbig, RbigError> {
+        Rbig::fit_with(self, dataset.records().view())
+    }
+}
