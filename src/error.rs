@@ -20,11 +20,16 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum RbigError {
-    /// Fitting needs at least two rows (samples).
-    #[error("need at least 2 rows (samples) to fit, got {rows}")]
+    /// Fitting `d` columns needs at least `d + 1` rows (samples): fewer points always
+    /// lie on a lower-dimensional subspace, where no density exists.
+    #[error("need at least {needed} rows (samples) to fit {columns} column(s), got {rows}")]
     TooFewRows {
         /// Number of rows received.
         rows: usize,
+        /// Number of columns.
+        columns: usize,
+        /// Rows needed: columns + 1.
+        needed: usize,
     },
     /// The data has no columns.
     #[error("the data has no columns")]

@@ -98,6 +98,19 @@ pub(crate) fn check_finite<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result
     Ok(())
 }
 
+/// Rejects Gaussianized data whose covariance is singular: the data lie on a subspace
+/// (exactly collinear columns), where no density exists. `variances` are the
+/// covariance eigenvalues in decreasing order.
+fn check_rank(variances: &Array1<f64>, layer: usize) -> Result<()> {
+    let (largest, smallest) = (variances[0], variances[variances.len() - 1]);
+    // Rounding leaves ~1e-16 relative in an exactly zero eigenvalue; genuine but tight
+    // relations (noise 1e-5 of the signal) sit around 1e-10.
+    if !(smallest > 1e-12 * largest) {
+        return Err(RbigError::Degenerate { layer });
+    }
+    Ok(())
+}
+
 /// Copies rows-as-samples `x` into the dimension-major working layout.
 fn to_dim_major<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Array2<f64> {
     x.t().as_standard_layout().into_owned()
@@ -116,8 +129,9 @@ impl Rbig {
     /// Fits a model with the default parameters to `x` (rows = samples).
     ///
     /// # Errors
-    /// Fewer than 2 rows, no columns, a NaN or infinite value, a constant column, or
-    /// exactly collinear columns.
+    /// No columns, no more rows than columns, a NaN or infinite value, a constant
+    /// column (a point mass has no density: drop it or dequantize it first), or exactly
+    /// collinear columns.
     pub fn fit<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result<Self> {
         let params = RbigParams::default().0;
         Self::fit_with(&params, x.view())
@@ -128,8 +142,8 @@ impl Rbig {
         if d == 0 {
             return Err(RbigError::NoColumns);
         }
-        if n < 2 {
-            return Err(RbigError::TooFewRows { rows: n });
+        if n <= d {
+            return Err(RbigError::TooFewRows { rows: n, columns: d, needed: d + 1 });
         }
         check_finite(&x)?;
         let mut work = to_dim_major(&x);
@@ -147,8 +161,17 @@ impl Rbig {
             let log_derivs = marginal.forward_mean_log_deriv(work.view_mut());
             let h_before: f64 = h_input.iter().zip(&log_derivs).map(|(h, l)| h + l).sum();
             let rotation = match params.rotation {
-                RotationKind::Pca => fit_pca(work.view()).0,
-                RotationKind::Random => haar_random(work.view(), params.seed, index),
+                RotationKind::Pca => {
+                    let (rotation, variances) = fit_pca(work.view());
+                    check_rank(&variances, index)?;
+                    rotation
+                }
+                RotationKind::Random => {
+                    if index == 0 {
+                        check_rank(&fit_pca(work.view()).1, index)?;
+                    }
+                    haar_random(work.view(), params.seed, index)
+                }
             };
             rotation.forward(work.view_mut(), None);
             let (next, h_next) = MarginalGaussianizer::fit(work.view(), params.knots)

@@ -140,3 +140,33 @@ pub(crate) fn read(path: &Path) -> Result<Rbig> {
     let bytes = fs::read(path).map_err(io_err(path))?;
     from_bytes(&bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksummed_but_inconsistent_models_are_rejected() {
+        // Strongly dependent columns, so the model has a rotating layer.
+        let x = ndarray::Array2::from_shape_fn((300, 2), |(i, j)| {
+            let t = (i as f64 * 0.37).sin();
+            if j == 0 { t } else { t + 0.1 * (i as f64 * 1.3).cos() }
+        });
+        assert!(Rbig::fit(&x).unwrap().n_layers() > 1);
+        let model = Rbig::fit(&x).unwrap();
+        let mut wrong_dim = model.clone();
+        wrong_dim.dim = 3;
+        let mut no_layers = model.clone();
+        no_layers.layers.clear();
+        no_layers.diagnostics.clear();
+        let mut bad_params = model.clone();
+        bad_params.params.patience = 0;
+        let mut rotating_last = model.clone();
+        let first_rotation = rotating_last.layers[0].rotation.clone();
+        rotating_last.layers.last_mut().unwrap().rotation = first_rotation;
+        for (name, m) in [("dim", wrong_dim), ("layers", no_layers), ("params", bad_params), ("last", rotating_last)] {
+            assert!(matches!(from_bytes(&to_bytes(&m)), Err(RbigError::CorruptModel(_))), "{name}");
+        }
+        assert_eq!(from_bytes(&to_bytes(&model)).unwrap(), model);
+    }
+}

@@ -249,6 +249,17 @@ mod tests {
     }
 
     #[test]
+    fn invalid_knots_are_rejected_on_load() {
+        let bad = |xs: Vec<f64>, zs: Vec<f64>| MonotoneSpline::try_from(SplineKnots { xs, zs }).is_err();
+        assert!(bad(vec![0.0, 1.0, 0.5], vec![0.0, 1.0, 2.0]));
+        assert!(bad(vec![0.0, 1.0, 2.0], vec![0.0, 1.0, 1.0]));
+        assert!(bad(vec![0.0, f64::NAN], vec![0.0, 1.0]));
+        assert!(bad(vec![0.0], vec![0.0]));
+        assert!(bad(vec![0.0, 1.0], vec![0.0]));
+        assert!(!bad(vec![0.0, 1.0], vec![-1.0, 1.0]));
+    }
+
+    #[test]
     fn ties_and_constants() {
         let sorted = [1.0, 1.0, 1.0, 2.0, 2.0, 3.0];
         let s = MonotoneSpline::fit_sorted(&sorted, 6, std_normal_quantile).unwrap();

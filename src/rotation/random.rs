@@ -28,3 +28,32 @@ pub(crate) fn haar_random(x: ArrayView2<'_, f64>, seed: u64, layer: usize) -> Ro
     let mean: Array1<f64> = x.mean_axis(Axis(1)).expect("n >= 1");
     Rotation::new(w, mean).expect("Q of a QR factorization is orthogonal")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orthogonal_and_haar_moments() {
+        // For a Haar matrix every entry has mean 0 and variance 1/d. Without the sign
+        // correction, QR's diagonal is biased, which the mean test below would catch.
+        let d = 4;
+        let x = Array2::<f64>::zeros((d, 3));
+        let draws = 4000;
+        let (mut diag_sum, mut sq_sum) = (0.0, 0.0);
+        for layer in 0..draws {
+            let r = haar_random(x.view(), 17, layer);
+            let gram = r.w.dot(&r.w.t());
+            assert!((&gram - &Array2::<f64>::eye(d)).iter().all(|e| e.abs() < 1e-12));
+            diag_sum += r.w.diag().sum();
+            sq_sum += r.w.iter().map(|v| v * v).sum::<f64>() / (d * d) as f64;
+        }
+        let diag_mean = diag_sum / (draws * d) as f64;
+        // sd of one entry is 1/√d = 0.5; of the mean over 16000 entries, ~0.004.
+        assert!(diag_mean.abs() < 0.02, "mean diagonal entry {diag_mean}");
+        assert!((sq_sum / draws as f64 - 1.0 / d as f64).abs() < 1e-12, "rows are unit vectors");
+        let a = haar_random(x.view(), 17, 3);
+        assert_eq!(a, haar_random(x.view(), 17, 3));
+        assert_ne!(a, haar_random(x.view(), 18, 3));
+    }
+}

@@ -1,0 +1,123 @@
+//! Every bad input gets its own clear error, never a panic or a NaN.
+
+mod common;
+
+use common::*;
+use linfa::prelude::*;
+use ndarray::{array, Array2};
+use rbig::{Knots, Rbig, RbigError};
+
+#[test]
+fn non_finite_input_names_row_and_column() {
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let mut x = standard_normal(50, 3, 1);
+        x[(17, 2)] = bad;
+        match Rbig::fit(&x) {
+            Err(RbigError::NonFinite { row: 17, column: 2, value }) => {
+                assert!(value.is_nan() == bad.is_nan());
+                let msg = RbigError::NonFinite { row: 17, column: 2, value }.to_string();
+                assert!(msg.contains("row 17") && msg.contains("column 2"), "{msg}");
+            }
+            other => panic!("expected NonFinite at (17, 2), got {other:?}"),
+        }
+    }
+    let model = Rbig::fit(&standard_normal(100, 2, 2)).unwrap();
+    let bad = array![[0.0, 1.0], [f64::NAN, 0.0]];
+    assert!(matches!(model.transform(&bad), Err(RbigError::NonFinite { row: 1, column: 0, .. })));
+    assert!(matches!(model.inverse_transform(&bad), Err(RbigError::NonFinite { row: 1, column: 0, .. })));
+    assert!(matches!(model.log_density(&bad), Err(RbigError::NonFinite { row: 1, column: 0, .. })));
+}
+
+#[test]
+fn too_few_rows_and_no_columns() {
+    assert!(matches!(Rbig::fit(&Array2::<f64>::zeros((0, 3))), Err(RbigError::TooFewRows { rows: 0, needed: 4, .. })));
+    assert!(matches!(Rbig::fit(&array![[1.0, 2.0]]), Err(RbigError::TooFewRows { rows: 1, needed: 3, .. })));
+    // d points in d dimensions always lie on a hyperplane.
+    let square = standard_normal(5, 5, 9);
+    let err = Rbig::fit(&square).unwrap_err();
+    assert!(err.to_string().contains("need at least 6 rows"), "{err}");
+    assert!(matches!(Rbig::fit(&Array2::<f64>::zeros((10, 0))), Err(RbigError::NoColumns)));
+}
+
+#[test]
+fn minimal_samples_are_enough() {
+    // d + 1 points in general position: the smallest sample with a density.
+    let x = array![[0.0, -1.0], [1.0, 0.2], [0.3, 1.0]];
+    let model = Rbig::fit(&x).unwrap();
+    let z = model.transform(&x).unwrap();
+    let back = model.inverse_transform(&z).unwrap();
+    assert!((&back - &x).iter().all(|e| e.abs() < 1e-12));
+    assert!(model.log_density(&x).unwrap().iter().all(|v| v.is_finite()));
+    let x = array![[0.0], [1.0]];
+    let model = Rbig::fit(&x).unwrap();
+    let z = model.transform(&x).unwrap();
+    let back = model.inverse_transform(&z).unwrap();
+    assert!((&back - &x).iter().all(|e| e.abs() < 1e-12));
+    assert!(model.log_density(&x).unwrap().iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn constant_column_is_rejected_by_name() {
+    let mut x = standard_normal(200, 3, 3);
+    x.column_mut(1).fill(4.5);
+    match Rbig::fit(&x) {
+        Err(e @ RbigError::ConstantColumn { column: 1, value }) => {
+            assert_eq!(value, 4.5);
+            assert!(e.to_string().contains("column 1 is constant"), "{e}");
+        }
+        other => panic!("expected ConstantColumn, got {other:?}"),
+    }
+}
+
+#[test]
+fn collinear_columns_are_degenerate() {
+    let z = standard_normal(500, 2, 4);
+    let x = Array2::from_shape_fn((500, 3), |(i, j)| if j < 2 { z[(i, j)] } else { 2.0 * z[(i, 0)] - 1.0 });
+    assert!(matches!(Rbig::fit(&x), Err(RbigError::Degenerate { layer: 0 })), "{:?}", Rbig::fit(&x).err());
+    let random = Rbig::params().rotation(rbig::RotationKind::Random).check().unwrap();
+    assert!(matches!(random.fit(&DatasetBase::from(x)), Err(RbigError::Degenerate { layer: 0 })));
+}
+
+#[test]
+fn dimension_mismatch() {
+    let model = Rbig::fit(&standard_normal(100, 3, 5)).unwrap();
+    let x = standard_normal(10, 4, 6);
+    for result in [model.transform(&x).err(), model.inverse_transform(&x).err(), model.log_density(&x).err()] {
+        match result {
+            Some(e @ RbigError::DimensionMismatch { expected: 3, found: 4 }) => {
+                assert!(e.to_string().contains("3 columns") && e.to_string().contains("4"), "{e}");
+            }
+            other => panic!("expected DimensionMismatch, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn invalid_parameters() {
+    let cases = [
+        (Rbig::params().max_layers(0), "max_layers"),
+        (Rbig::params().patience(0), "patience"),
+        (Rbig::params().significance(f64::NAN), "significance"),
+        (Rbig::params().significance(-1.0), "significance"),
+        (Rbig::params().knots(Knots::Fixed(1)), "knots"),
+    ];
+    for (params, name) in cases {
+        match params.check() {
+            Err(RbigError::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+            other => panic!("expected InvalidParameter({name}), got {other:?}"),
+        }
+    }
+    // Through linfa's Fit on unchecked params the same error comes back.
+    let x = standard_normal(20, 2, 7);
+    let result = Rbig::params().patience(0).fit(&DatasetBase::from(x));
+    assert!(matches!(result, Err(RbigError::InvalidParameter { name: "patience", .. })));
+}
+
+#[test]
+fn empty_transform_is_fine() {
+    let model = Rbig::fit(&standard_normal(100, 2, 8)).unwrap();
+    let empty = Array2::<f64>::zeros((0, 2));
+    assert_eq!(model.transform(&empty).unwrap().dim(), (0, 2));
+    assert_eq!(model.log_density(&empty).unwrap().len(), 0);
+    assert_eq!(model.sample(0, &mut rng(1)).dim(), (0, 2));
+}
