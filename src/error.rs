@@ -11,7 +11,7 @@ use thiserror::Error;
 /// use ndarray::array;
 /// use rbig::{Rbig, RbigError};
 ///
-/// let x = array![[1.0, f64::NAN], [2.0, 3.0]];
+/// let x = array![[1.0, f64::NAN], [2.0, 3.0], [0.5, 1.5]];
 /// match Rbig::fit(&x) {
 ///     Err(RbigError::NonFinite { row, column, .. }) => assert_eq!((row, column), (0, 1)),
 ///     other => panic!("expected a NonFinite error, got {other:?}"),

@@ -105,7 +105,7 @@ fn check_rank(variances: &Array1<f64>, layer: usize) -> Result<()> {
     let (largest, smallest) = (variances[0], variances[variances.len() - 1]);
     // Rounding leaves ~1e-16 relative in an exactly zero eigenvalue; genuine but tight
     // relations (noise 1e-5 of the signal) sit around 1e-10.
-    if !(smallest > 1e-12 * largest) {
+    if smallest.is_nan() || smallest <= 1e-12 * largest {
         return Err(RbigError::Degenerate { layer });
     }
     Ok(())
@@ -177,9 +177,6 @@ impl Rbig {
             let (next, h_next) = MarginalGaussianizer::fit(work.view(), params.knots)
                 .map_err(|_| RbigError::Degenerate { layer: index })?;
             let raw = h_before - h_next.iter().sum::<f64>();
-            if std::env::var_os("RBIG_TRACE").is_some() {
-                eprintln!("layer {index} raw {raw:.6} null {:.6} sd {:.6}", null.mean, null.sd);
-            }
             let significant = rule.observe(raw);
             diagnostics.push(LayerDiagnostics { tc_reduction: raw - null.mean, raw_reduction: raw, significant });
             marginals.push(std::mem::replace(&mut marginal, next));
@@ -282,7 +279,8 @@ impl Rbig {
         let mut work = to_dim_major(x);
         let mut log_det = Array1::<f64>::zeros(n);
         self.forward_dim_major(&mut work, Some(&mut log_det));
-        let chunks: Vec<_> = log_det.axis_chunks_iter_mut(Axis(0), CHUNK).zip(work.axis_chunks_iter(Axis(1), CHUNK)).collect();
+        let chunks: Vec<_> =
+            log_det.axis_chunks_iter_mut(Axis(0), CHUNK).zip(work.axis_chunks_iter(Axis(1), CHUNK)).collect();
         chunks.into_par_iter().for_each(|(mut ld, z)| {
             for row in z.axis_iter(Axis(0)) {
                 for (acc, &v) in ld.iter_mut().zip(row) {
@@ -380,7 +378,6 @@ impl Rbig {
     pub fn max_knots(&self) -> usize {
         self.layers.iter().map(|l| l.marginal.max_knots()).max().unwrap_or(0)
     }
-
 }
 
 /// linfa integration: a fitted model transforms records into the Gaussianized space.

@@ -19,6 +19,9 @@ use crate::marginal::spline::MonotoneSpline;
 use crate::marginal::Knots;
 use crate::rotation::RotationKind;
 
+/// Seed of the null simulations: fixed, so fits are reproducible.
+const NULL_SEED: u64 = 0x5eed_0f4b;
+
 /// Null distribution of a layer's raw reduction for `n` samples in `d` dimensions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct NullModel {
@@ -51,7 +54,7 @@ fn per_dimension_null(n: usize, knots: Knots) -> ((f64, f64), (f64, f64)) {
     let pairs: Vec<(f64, f64)> = (0..reps)
         .into_par_iter()
         .map(|rep| {
-            let mut rng = ChaCha8Rng::seed_from_u64(0x5eed_0f_4b16);
+            let mut rng = ChaCha8Rng::seed_from_u64(NULL_SEED);
             rng.set_stream(rep as u64);
             let mut v: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
             v.sort_unstable_by(f64::total_cmp);
@@ -91,10 +94,7 @@ impl NullModel {
             RotationKind::Pca => (df * (df - 1.0) / (4.0 * nf), df * (df - 1.0) / (4.0 * nf * nf)),
             RotationKind::Random => ((df - 1.0) / (2.0 * nf), 0.5 * (df - 1.0).powi(2) / (df * nf * nf)),
         };
-        Self {
-            mean: var_mean + df * (before_mean - after_mean),
-            sd: (var_var + df * (before_var + after_var)).sqrt(),
-        }
+        Self { mean: var_mean + df * (before_mean - after_mean), sd: (var_var + df * (before_var + after_var)).sqrt() }
     }
 }
 

@@ -13,7 +13,8 @@ fn max_rel_err(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
 
 fn round_trip_case(rotation: RotationKind) {
     let train = banana(3000, 11);
-    let model = Rbig::params().rotation(rotation).seed(3).check().unwrap().fit(&DatasetBase::from(train.clone())).unwrap();
+    let model =
+        Rbig::params().rotation(rotation).seed(3).check().unwrap().fit(&DatasetBase::from(train.clone())).unwrap();
     assert!(model.n_layers() > 1, "banana needs several layers");
     let fresh = banana(2000, 12);
     // Points up to ten data ranges outside the training data, in every direction.
@@ -33,7 +34,13 @@ fn round_trip_case(rotation: RotationKind) {
         assert!(model.log_density(x).unwrap().iter().all(|v| v.is_finite()));
     }
     // transform(inverse(z)) on a grid of [-8, 8]^2.
-    let z = Array2::from_shape_fn((41 * 41, 2), |(i, j)| if j == 0 { (i / 41) as f64 * 0.4 - 8.0 } else { (i % 41) as f64 * 0.4 - 8.0 });
+    let z = Array2::from_shape_fn((41 * 41, 2), |(i, j)| {
+        if j == 0 {
+            (i / 41) as f64 * 0.4 - 8.0
+        } else {
+            (i % 41) as f64 * 0.4 - 8.0
+        }
+    });
     let x = model.inverse_transform(&z).unwrap();
     assert!(x.iter().all(|v| v.is_finite()));
     let z_back = model.transform(&x).unwrap();
@@ -79,9 +86,14 @@ fn banana_density_integrates_to_one() {
     // The data lie in x1 in [-4, 4], x2 in [-2, 17]; margins around that.
     let (x_lo, x_hi, y_lo, y_hi, m) = (-7.0, 7.0, -6.0, 30.0, 801);
     let (hx, hy) = ((x_hi - x_lo) / (m - 1) as f64, (y_hi - y_lo) / (m - 1) as f64);
-    let grid = Array2::from_shape_fn((m * m, 2), |(i, j)| if j == 0 { x_lo + (i / m) as f64 * hx } else { y_lo + (i % m) as f64 * hy });
+    let grid =
+        Array2::from_shape_fn(
+            (m * m, 2),
+            |(i, j)| if j == 0 { x_lo + (i / m) as f64 * hx } else { y_lo + (i % m) as f64 * hy },
+        );
     let p = model.log_density(&grid).unwrap().mapv(f64::exp);
-    let rows: Array1<f64> = Array1::from_shape_fn(m, |r| trapezoid(&p.slice(ndarray::s![r * m..(r + 1) * m]).to_owned(), hy));
+    let rows: Array1<f64> =
+        Array1::from_shape_fn(m, |r| trapezoid(&p.slice(ndarray::s![r * m..(r + 1) * m]).to_owned(), hy));
     let mass = trapezoid(&rows, hx);
     assert!((mass - 1.0).abs() <= 0.01, "2-D mass {mass}");
 }
@@ -119,7 +131,10 @@ fn gaussian_truth_d5() {
         .sum::<f64>()
         / test.nrows() as f64;
     let model_ll = model.log_density(&test).unwrap().mean().unwrap();
-    println!("held-out mean ln p: model {model_ll:.4}, truth on the same points {true_ll:.4}; TC {:.4} vs {truth_tc:.4}", model.total_correlation());
+    println!(
+        "held-out mean ln p: model {model_ll:.4}, truth on the same points {true_ll:.4}; TC {:.4} vs {truth_tc:.4}",
+        model.total_correlation()
+    );
     assert!((model_ll - true_ll).abs() <= 0.02, "held-out log-likelihood {model_ll} vs analytic {true_ll}");
     assert!((model.total_correlation() - truth_tc).abs() <= 0.03, "TC {} vs {truth_tc}", model.total_correlation());
 }

@@ -150,7 +150,11 @@ mod tests {
         // Strongly dependent columns, so the model has a rotating layer.
         let x = ndarray::Array2::from_shape_fn((300, 2), |(i, j)| {
             let t = (i as f64 * 0.37).sin();
-            if j == 0 { t } else { t + 0.1 * (i as f64 * 1.3).cos() }
+            if j == 0 {
+                t
+            } else {
+                t + 0.1 * (i as f64 * 1.3).cos()
+            }
         });
         assert!(Rbig::fit(&x).unwrap().n_layers() > 1);
         let model = Rbig::fit(&x).unwrap();

@@ -118,10 +118,8 @@ impl Bijector for MarginalGaussianizer {
                 row.mapv_inplace(|v| map.value(v));
             }),
             Some(mut log_det) => {
-                let chunks: Vec<_> = x
-                    .axis_chunks_iter_mut(Axis(1), CHUNK)
-                    .zip(log_det.axis_chunks_iter_mut(Axis(0), CHUNK))
-                    .collect();
+                let chunks: Vec<_> =
+                    x.axis_chunks_iter_mut(Axis(1), CHUNK).zip(log_det.axis_chunks_iter_mut(Axis(0), CHUNK)).collect();
                 chunks.into_par_iter().for_each(|(mut xc, mut ld)| {
                     for (mut row, map) in xc.axis_iter_mut(Axis(0)).zip(&self.maps) {
                         for (v, acc) in row.iter_mut().zip(ld.iter_mut()) {

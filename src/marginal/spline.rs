@@ -90,7 +90,11 @@ impl MonotoneSpline {
     ///
     /// Tied data give repeated x positions; a tie block becomes one knot whose z is the
     /// mean of the block's quantiles, so ties never produce a vertical step.
-    pub(crate) fn fit_sorted(sorted: &[f64], n_knots: usize, quantile: impl Fn(f64) -> f64) -> Result<Self, SplineError> {
+    pub(crate) fn fit_sorted(
+        sorted: &[f64],
+        n_knots: usize,
+        quantile: impl Fn(f64) -> f64,
+    ) -> Result<Self, SplineError> {
         let n = sorted.len();
         if n < 2 {
             return Err(SplineError::TooFewDistinct);

@@ -73,7 +73,11 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let scales = [3.0, 2.0, 1.2, 0.7, 0.3];
         let mix = Array2::from_shape_fn((5, 5), |(i, j)| ((i * 5 + j) as f64 * 0.7).sin());
-        let x = Array2::from_shape_fn((4000, 5), |(_, j)| { let g: f64 = StandardNormal.sample(&mut rng); scales[j] * g }).dot(&mix);
+        let x = Array2::from_shape_fn((4000, 5), |(_, j)| {
+            let g: f64 = StandardNormal.sample(&mut rng);
+            scales[j] * g
+        })
+        .dot(&mix);
         let (ours, variances) = fit_pca(x.t());
         let theirs = linfa_reduction::Pca::params(5).fit(&DatasetBase::from(x.clone())).unwrap();
         let n = x.nrows() as f64;
