@@ -35,13 +35,14 @@
 
 mod bijector;
 pub mod error;
-mod information;
+pub mod information;
 mod io;
 mod marginal;
 mod model;
 mod params;
 mod rotation;
 mod stopping;
+pub mod tasks;
 
 pub use error::RbigError;
 pub use linfa::ParamGuard;

@@ -13,7 +13,7 @@ use crate::io::model_file;
 use crate::marginal::normal::std_normal_ln_pdf;
 use crate::marginal::{MarginalGaussianizer, CHUNK};
 use crate::params::{RbigParams, RbigValidParams};
-use crate::rotation::{fit_pca, haar_random, Rotation, RotationKind};
+use crate::rotation::{fit_ica, fit_pca, haar_random, Rotation, RotationKind};
 use crate::stopping::{NullModel, StopRule};
 
 use rayon::prelude::*;
@@ -86,6 +86,7 @@ pub struct Rbig {
     pub(crate) params: RbigValidParams,
     pub(crate) layers: Vec<Layer>,
     pub(crate) diagnostics: Vec<LayerDiagnostics>,
+    pub(crate) marginal_entropies: Vec<f64>,
 }
 
 /// Checks that `x` (rows = samples) is finite, returning the first bad cell.
@@ -151,6 +152,7 @@ impl Rbig {
         let mut rule = StopRule::new(params.patience, params.significance, null);
         let (mut marginal, mut h_input) = MarginalGaussianizer::fit(work.view(), params.knots)
             .map_err(|c| RbigError::ConstantColumn { column: c.dim, value: c.value })?;
+        let marginal_entropies: Vec<f64> = h_input.iter().map(|h| h - null.entropy_bias).collect();
         // Layer k's reduction is Σ H(after its marginal step) − Σ H(after its rotation).
         // The first term is Ĥ(input) + mean ln g'(input) (change of variables), the second
         // is the entropy of the next layer's input, estimated when that layer sorts it.
@@ -162,7 +164,12 @@ impl Rbig {
             let h_before: f64 = h_input.iter().zip(&log_derivs).map(|(h, l)| h + l).sum();
             let rotation = match params.rotation {
                 RotationKind::Pca => {
-                    let (rotation, variances) = fit_pca(work.view());
+                    let (rotation, variances, _) = fit_pca(work.view());
+                    check_rank(&variances, index)?;
+                    rotation
+                }
+                RotationKind::Ica => {
+                    let (rotation, variances) = fit_ica(work.view(), null.gaussian_threshold(params.significance));
                     check_rank(&variances, index)?;
                     rotation
                 }
@@ -196,7 +203,7 @@ impl Rbig {
         let mut layers: Vec<Layer> =
             marginals.into_iter().zip(rotations).map(|(marginal, r)| Layer { marginal, rotation: Some(r) }).collect();
         layers.push(Layer { marginal: last, rotation: None });
-        Ok(Self { dim: d, n_train: n, params: params.clone(), layers, diagnostics })
+        Ok(Self { dim: d, n_train: n, params: params.clone(), layers, diagnostics, marginal_entropies })
     }
 
     /// Number of columns the model was fitted on.
@@ -228,6 +235,18 @@ impl Rbig {
     /// the sum of the per-layer reductions.
     pub fn total_correlation(&self) -> f64 {
         self.diagnostics.iter().map(|l| l.tc_reduction).sum()
+    }
+
+    /// Estimated differential entropy of each training column, in nats (Ebrahimi's
+    /// m-spacing estimator, corrected by its bias on Gaussian samples of the same size).
+    pub fn marginal_entropies(&self) -> &[f64] {
+        &self.marginal_entropies
+    }
+
+    /// Estimated joint differential entropy of the training data, in nats: the sum of
+    /// the marginal entropies minus the total correlation.
+    pub fn entropy(&self) -> f64 {
+        self.marginal_entropies.iter().sum::<f64>() - self.total_correlation()
     }
 
     fn check_input<S: Data<Elem = f64>>(&self, x: &ArrayBase<S, Ix2>) -> Result<()> {
@@ -370,6 +389,9 @@ impl Rbig {
         }
         if self.diagnostics.iter().any(|l| !(l.tc_reduction.is_finite() && l.raw_reduction.is_finite())) {
             return Err("non-finite diagnostics".into());
+        }
+        if self.marginal_entropies.len() != self.dim || self.marginal_entropies.iter().any(|h| !h.is_finite()) {
+            return Err("marginal entropies do not match the dimension".into());
         }
         Ok(())
     }

@@ -29,7 +29,15 @@ pub(crate) struct NullModel {
     pub(crate) mean: f64,
     /// Its standard deviation.
     pub(crate) sd: f64,
+    /// Bias of the spacing entropy estimator on Gaussian samples of size `n`; subtracted
+    /// from marginal entropy estimates.
+    pub(crate) entropy_bias: f64,
+    n: usize,
+    d: usize,
 }
+
+/// Entropy of the standard normal, `½ ln(2πe)`.
+pub(crate) const GAUSSIAN_ENTROPY: f64 = 1.418_938_533_204_672_7;
 
 /// Mean and variance of a statistic over replicates.
 fn mean_var(v: &[f64]) -> (f64, f64) {
@@ -46,12 +54,14 @@ fn mean_var(v: &[f64]) -> (f64, f64) {
 /// estimate `Ĥ(x')`. The variance part is handled analytically by the caller: across
 /// dimensions it is tied by the rotation (the trace of the covariance is invariant), so
 /// simulating it per dimension would overstate the noise.
-fn per_dimension_null(n: usize, knots: Knots) -> ((f64, f64), (f64, f64)) {
+/// Also returns the mean spacing entropy itself, whose excess over the true entropy
+/// `½ ln(2πe)` is the estimator's bias at this `n`.
+fn per_dimension_null(n: usize, knots: Knots) -> ((f64, f64), (f64, f64), f64) {
     // Enough replicates for the means to be known to a small fraction of their spread,
     // without costing much more than a million normal draws.
     let reps = (1_000_000 / n.max(1)).clamp(16, 256);
     let n_knots = knots.count(n);
-    let pairs: Vec<(f64, f64)> = (0..reps)
+    let stats: Vec<(f64, f64, f64)> = (0..reps)
         .into_par_iter()
         .map(|rep| {
             let mut rng = ChaCha8Rng::seed_from_u64(NULL_SEED);
@@ -68,11 +78,13 @@ fn per_dimension_null(n: usize, knots: Knots) -> ((f64, f64), (f64, f64)) {
                 mean_ld += l;
             }
             mean_ld /= n as f64;
-            (h + mean_ld - ln_sd(&v), after)
+            (h + mean_ld - ln_sd(&v), after, h)
         })
         .collect();
-    let (before, after): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
-    (mean_var(&before), mean_var(&after))
+    let before: Vec<f64> = stats.iter().map(|s| s.0).collect();
+    let after: Vec<f64> = stats.iter().map(|s| s.1).collect();
+    let raw_mean = stats.iter().map(|s| s.2).sum::<f64>() / reps as f64;
+    (mean_var(&before), mean_var(&after), raw_mean)
 }
 
 /// ln of the standard deviation (divided by `n`) of a sample.
@@ -84,17 +96,31 @@ pub(crate) fn ln_sd(v: &[f64]) -> f64 {
 }
 
 impl NullModel {
+    /// Threshold on the Gaussian total correlation of a layer's covariance above which
+    /// it carries dependence beyond noise: the null of `½ Σ_{i<j} r_ij²`, mean
+    /// `d(d−1)/(4n)` and standard deviation `√(d(d−1)) / (2n)`, plus `sigmas` of it.
+    pub(crate) fn gaussian_threshold(&self, sigmas: f64) -> f64 {
+        let (n, d) = (self.n as f64, self.d as f64);
+        d * (d - 1.0) / (4.0 * n) + sigmas * (d * (d - 1.0)).sqrt() / (2.0 * n)
+    }
+
     pub(crate) fn new(n: usize, d: usize, kind: RotationKind, knots: Knots) -> Self {
-        let ((before_mean, before_var), (after_mean, after_var)) = per_dimension_null(n, knots);
+        let ((before_mean, before_var), (after_mean, after_var), raw_mean) = per_dimension_null(n, knots);
         let (nf, df) = (n as f64, d as f64);
         // The variance part, ½ Σ ln var(before) − ½ Σ ln var(after), under the null: for
         // PCA it is −½ ln det of a sample correlation matrix, ≈ ½ Σ_{i<j} r_ij² with
         // r_ij² ~ χ²₁/n; for a random rotation only second-order terms survive.
         let (var_mean, var_var) = match kind {
-            RotationKind::Pca => (df * (df - 1.0) / (4.0 * nf), df * (df - 1.0) / (4.0 * nf * nf)),
+            RotationKind::Pca | RotationKind::Ica => (df * (df - 1.0) / (4.0 * nf), df * (df - 1.0) / (4.0 * nf * nf)),
             RotationKind::Random => ((df - 1.0) / (2.0 * nf), 0.5 * (df - 1.0).powi(2) / (df * nf * nf)),
         };
-        Self { mean: var_mean + df * (before_mean - after_mean), sd: (var_var + df * (before_var + after_var)).sqrt() }
+        Self {
+            mean: var_mean + df * (before_mean - after_mean),
+            sd: (var_var + df * (before_var + after_var)).sqrt(),
+            entropy_bias: raw_mean - GAUSSIAN_ENTROPY,
+            n,
+            d,
+        }
     }
 }
 
