@@ -11,9 +11,9 @@ use crate::bijector::Bijector;
 use crate::error::{RbigError, Result};
 use crate::io::model_file;
 use crate::marginal::normal::std_normal_ln_pdf;
-use crate::marginal::{MarginalGaussianizer, CHUNK};
+use crate::marginal::{row_entropies, ConstantDimension, MarginalGaussianizer, CHUNK};
 use crate::params::{RbigParams, RbigValidParams};
-use crate::rotation::{fit_ica, fit_pca, haar_random, Rotation, RotationKind};
+use crate::rotation::{fit_ica, fit_pca, full_rank, haar_random, Rotation, RotationKind, Unmixing};
 use crate::stopping::{NullModel, StopRule};
 
 use rayon::prelude::*;
@@ -84,6 +84,10 @@ pub struct Rbig {
     pub(crate) dim: usize,
     pub(crate) n_train: usize,
     pub(crate) params: RbigValidParams,
+    /// Linear unmixing before the layers (ICA rotations only).
+    pub(crate) unmixing: Option<Unmixing>,
+    /// Total correlation removed by the unmixing step (0 without one), bias-corrected.
+    pub(crate) unmixing_tc: f64,
     pub(crate) layers: Vec<Layer>,
     pub(crate) diagnostics: Vec<LayerDiagnostics>,
     pub(crate) marginal_entropies: Vec<f64>,
@@ -100,16 +104,13 @@ pub(crate) fn check_finite<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result
 }
 
 /// Rejects Gaussianized data whose covariance is singular: the data lie on a subspace
-/// (exactly collinear columns), where no density exists. `variances` are the
-/// covariance eigenvalues in decreasing order.
+/// (exactly collinear columns), where no density exists.
 fn check_rank(variances: &Array1<f64>, layer: usize) -> Result<()> {
-    let (largest, smallest) = (variances[0], variances[variances.len() - 1]);
-    // Rounding leaves ~1e-16 relative in an exactly zero eigenvalue; genuine but tight
-    // relations (noise 1e-5 of the signal) sit around 1e-10.
-    if smallest.is_nan() || smallest <= 1e-12 * largest {
-        return Err(RbigError::Degenerate { layer });
+    if full_rank(variances) {
+        Ok(())
+    } else {
+        Err(RbigError::Degenerate { layer })
     }
-    Ok(())
 }
 
 /// Copies rows-as-samples `x` into the dimension-major working layout.
@@ -150,9 +151,33 @@ impl Rbig {
         let mut work = to_dim_major(&x);
         let null = NullModel::new(n, d, params.rotation, params.knots);
         let mut rule = StopRule::new(params.patience, params.significance, null);
-        let (mut marginal, mut h_input) = MarginalGaussianizer::fit(work.view(), params.knots)
-            .map_err(|c| RbigError::ConstantColumn { column: c.dim, value: c.value })?;
-        let marginal_entropies: Vec<f64> = h_input.iter().map(|h| h - null.entropy_bias).collect();
+        let constant = |c: ConstantDimension| RbigError::ConstantColumn { column: c.dim, value: c.value };
+        // With ICA rotations, a linear unmixing step goes first. Its reduction follows
+        // from the change of variables: Σ H(xᵢ) − Σ H((Ax)ᵢ) + ln |det A|.
+        let unmixing = match params.rotation {
+            RotationKind::Ica if d > 1 => {
+                let raw = row_entropies(work.view()).map_err(constant)?;
+                let unmixing = Unmixing::fit(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+                unmixing.forward(work.view_mut(), None);
+                Some((unmixing, raw))
+            }
+            _ => None,
+        };
+        let (mut marginal, mut h_input) = MarginalGaussianizer::fit(work.view(), params.knots).map_err(|c| {
+            if unmixing.is_some() {
+                RbigError::Degenerate { layer: 0 }
+            } else {
+                constant(c)
+            }
+        })?;
+        let (unmixing, unmixing_tc, raw_entropies) = match unmixing {
+            Some((u, raw)) => {
+                let reduction = raw.iter().sum::<f64>() - h_input.iter().sum::<f64>() + u.ln_abs_det();
+                (Some(u), reduction - null.mean, raw)
+            }
+            None => (None, 0.0, h_input.clone()),
+        };
+        let marginal_entropies: Vec<f64> = raw_entropies.iter().map(|h| h - null.entropy_bias).collect();
         // Layer k's reduction is Σ H(after its marginal step) − Σ H(after its rotation).
         // The first term is Ĥ(input) + mean ln g'(input) (change of variables), the second
         // is the entropy of the next layer's input, estimated when that layer sorts it.
@@ -203,7 +228,16 @@ impl Rbig {
         let mut layers: Vec<Layer> =
             marginals.into_iter().zip(rotations).map(|(marginal, r)| Layer { marginal, rotation: Some(r) }).collect();
         layers.push(Layer { marginal: last, rotation: None });
-        Ok(Self { dim: d, n_train: n, params: params.clone(), layers, diagnostics, marginal_entropies })
+        Ok(Self {
+            dim: d,
+            n_train: n,
+            params: params.clone(),
+            unmixing,
+            unmixing_tc,
+            layers,
+            diagnostics,
+            marginal_entropies,
+        })
     }
 
     /// Number of columns the model was fitted on.
@@ -234,7 +268,7 @@ impl Rbig {
     /// Estimated total correlation (multi-information) of the training data, in nats:
     /// the sum of the per-layer reductions.
     pub fn total_correlation(&self) -> f64 {
-        self.diagnostics.iter().map(|l| l.tc_reduction).sum()
+        self.unmixing_tc + self.diagnostics.iter().map(|l| l.tc_reduction).sum::<f64>()
     }
 
     /// Estimated differential entropy of each training column, in nats (Ebrahimi's
@@ -258,8 +292,20 @@ impl Rbig {
 
     /// Runs the stack forward on dimension-major data, accumulating log|det J| if asked.
     fn forward_dim_major(&self, work: &mut Array2<f64>, mut log_det: Option<&mut Array1<f64>>) {
+        if let Some(u) = &self.unmixing {
+            u.forward(work.view_mut(), log_det.as_mut().map(|l| l.view_mut()));
+        }
         for layer in &self.layers {
             layer.forward(work.view_mut(), log_det.as_mut().map(|l| l.view_mut()));
+        }
+    }
+
+    fn inverse_dim_major(&self, work: &mut Array2<f64>) {
+        for layer in self.layers.iter().rev() {
+            layer.inverse(work.view_mut());
+        }
+        if let Some(u) = &self.unmixing {
+            u.inverse(work.view_mut());
         }
     }
 
@@ -281,9 +327,7 @@ impl Rbig {
     pub fn inverse_transform<S: Data<Elem = f64>>(&self, z: &ArrayBase<S, Ix2>) -> Result<Array2<f64>> {
         self.check_input(z)?;
         let mut work = to_dim_major(z);
-        for layer in self.layers.iter().rev() {
-            layer.inverse(work.view_mut());
-        }
+        self.inverse_dim_major(&mut work);
         Ok(to_sample_major(work))
     }
 
@@ -313,9 +357,7 @@ impl Rbig {
     /// Draws `n` samples (rows) from the model.
     pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Array2<f64> {
         let mut work = Array2::from_shape_simple_fn((self.dim, n), || rng.sample::<f64, _>(StandardNormal));
-        for layer in self.layers.iter().rev() {
-            layer.inverse(work.view_mut());
-        }
+        self.inverse_dim_major(&mut work);
         to_sample_major(work)
     }
 
@@ -383,6 +425,9 @@ impl Rbig {
             if layer.marginal.dim() != self.dim || rot_dim != self.dim {
                 return Err(format!("layer {i} does not have {} dimensions", self.dim));
             }
+        }
+        if self.unmixing.as_ref().is_some_and(|u| u.dim() != self.dim) || !self.unmixing_tc.is_finite() {
+            return Err("the unmixing layer does not match the model".into());
         }
         if self.diagnostics.len() != rotating.len() {
             return Err("diagnostics do not match the layers".into());

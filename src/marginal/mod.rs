@@ -52,6 +52,23 @@ pub(crate) struct ConstantDimension {
     pub(crate) value: f64,
 }
 
+/// Spacing entropy estimate of each row of the `d × n` block `x`; a constant row is an
+/// error.
+pub(crate) fn row_entropies(x: ArrayView2<'_, f64>) -> Result<Vec<f64>, ConstantDimension> {
+    x.axis_iter(Axis(0))
+        .into_par_iter()
+        .enumerate()
+        .map(|(dim, row)| {
+            let mut sorted = row.to_vec();
+            sorted.sort_unstable_by(f64::total_cmp);
+            if sorted[0] == sorted[sorted.len() - 1] {
+                return Err(ConstantDimension { dim, value: sorted[0] });
+            }
+            Ok(spacing_entropy(&sorted))
+        })
+        .collect()
+}
+
 /// Per-dimension Gaussianizing maps of one layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct MarginalGaussianizer {

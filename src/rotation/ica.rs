@@ -19,7 +19,7 @@ use crate::marginal::CHUNK;
 
 /// Iteration cap: FastICA converges in a few dozen steps when there is structure to
 /// find; on nearly Gaussian data it wanders, and more steps would only fit noise.
-const MAX_ITER: usize = 60;
+const MAX_ITER: usize = 100;
 const TOL: f64 = 1e-5;
 
 /// `(W Wᵀ)^(-1/2) W`, the orthogonal matrix closest to `W`, as the polar factor `U Vᵀ`
@@ -59,6 +59,23 @@ fn fastica_step(w: &Array2<f64>, z: ArrayView2<'_, f64>) -> Array2<f64> {
     out
 }
 
+/// Symmetric FastICA on whitened `z` (d × n): the orthogonal `W` whose rows make `W z`
+/// as non-Gaussian as the log-cosh contrast can tell. Starts from the identity, so the
+/// result is deterministic.
+pub(crate) fn fastica(z: ArrayView2<'_, f64>) -> Array2<f64> {
+    let mut w = Array2::<f64>::eye(z.nrows());
+    for _ in 0..MAX_ITER {
+        let next = symmetric_orthogonalize(&fastica_step(&w, z));
+        // Converged when every new row is parallel to the old one.
+        let change = next.rows().into_iter().zip(w.rows()).map(|(a, b)| 1.0 - a.dot(&b).abs()).fold(0.0, f64::max);
+        w = next;
+        if change < TOL {
+            break;
+        }
+    }
+    w
+}
+
 /// PCA, then, if the data are already decorrelated, orthogonal FastICA in the whitened
 /// principal coordinates.
 ///
@@ -82,16 +99,7 @@ pub(crate) fn fit_ica(x: ArrayView2<'_, f64>, gaussian_threshold: f64) -> (Rotat
     for (mut row, &lambda) in z.axis_iter_mut(Axis(0)).zip(&variances) {
         row /= lambda.sqrt();
     }
-    let mut w = Array2::<f64>::eye(d);
-    for _ in 0..MAX_ITER {
-        let next = symmetric_orthogonalize(&fastica_step(&w, z.view()));
-        // Converged when every new row is parallel to the old one.
-        let change = next.rows().into_iter().zip(w.rows()).map(|(a, b)| 1.0 - a.dot(&b).abs()).fold(0.0, f64::max);
-        w = next;
-        if change < TOL {
-            break;
-        }
-    }
+    let w = fastica(z.view());
     let combined = w.dot(&pca.w);
     let rotation = Rotation::new(combined, pca.mean.clone()).expect("product of orthogonal matrices");
     (rotation, variances)

@@ -1,0 +1,129 @@
+//! A linear unmixing layer placed before the first marginal step: standardize, whiten,
+//! then rotate by ICA.
+//!
+//! RBIG Gaussianizes marginals before it rotates, so data that are a linear mixture of
+//! independent non-Gaussian sources (the ICA model) have their linear structure bent by
+//! the first marginal maps, and later layers recover it only slowly. Unmixing first
+//! removes that dependence in one exact, invertible linear step.
+
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
+use serde::{Deserialize, Serialize};
+
+use super::ica::fastica;
+use super::pca::mean_and_covariance;
+use super::{apply_affine, full_rank};
+use crate::bijector::Bijector;
+
+/// `y = A (x − μ)` with `A = U Λ^(-1/2) V D^(-1)`: `D` the column standard deviations, `V`
+/// and `Λ` the eigenvectors (rows) and eigenvalues of the correlation matrix, `U` the
+/// ICA rotation of the whitened data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "UnmixingParts", into = "UnmixingParts")]
+pub(crate) struct Unmixing {
+    parts: UnmixingParts,
+    forward: Array2<f64>,
+    inverse: Array2<f64>,
+    ln_abs_det: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct UnmixingParts {
+    mean: Array1<f64>,
+    sd: Array1<f64>,
+    v: Array2<f64>,
+    eigenvalues: Array1<f64>,
+    u: Array2<f64>,
+}
+
+fn is_orthogonal(m: &Array2<f64>) -> bool {
+    let d = m.nrows();
+    m.dim() == (d, d) && (&m.dot(&m.t()) - &Array2::<f64>::eye(d)).iter().all(|e| e.abs() <= 1e-9)
+}
+
+impl TryFrom<UnmixingParts> for Unmixing {
+    type Error = String;
+    fn try_from(p: UnmixingParts) -> Result<Self, String> {
+        let d = p.mean.len();
+        let positive = |a: &Array1<f64>| a.len() == d && a.iter().all(|v| v.is_finite() && *v > 0.0);
+        if !p.mean.iter().all(|v| v.is_finite()) || !positive(&p.sd) || !positive(&p.eigenvalues) {
+            return Err("unmixing layer has invalid scales".into());
+        }
+        if !is_orthogonal(&p.v) || !is_orthogonal(&p.u) || p.v.nrows() != d || p.u.nrows() != d {
+            return Err("unmixing layer has non-orthogonal factors".into());
+        }
+        let inv_sd = p.sd.mapv(|s| 1.0 / s);
+        let inv_sqrt = p.eigenvalues.mapv(|l| 1.0 / l.sqrt());
+        // A = U diag(inv_sqrt) V diag(inv_sd); A⁻¹ = diag(sd) Vᵀ diag(√λ) Uᵀ.
+        let forward = p.u.dot(&(&p.v * &inv_sqrt.view().insert_axis(Axis(1)))) * inv_sd.view().insert_axis(Axis(0));
+        let sqrt = p.eigenvalues.mapv(f64::sqrt);
+        let inverse = (&p.v.t() * &sqrt.view().insert_axis(Axis(0))).dot(&p.u.t()) * p.sd.view().insert_axis(Axis(1));
+        let ln_abs_det = -p.sd.mapv(f64::ln).sum() - 0.5 * p.eigenvalues.mapv(f64::ln).sum();
+        Ok(Self { parts: p, forward, inverse, ln_abs_det })
+    }
+}
+
+impl From<Unmixing> for UnmixingParts {
+    fn from(u: Unmixing) -> Self {
+        u.parts
+    }
+}
+
+/// Why an unmixing layer could not be fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnmixingError {
+    /// The correlation matrix is singular: some columns are exactly collinear.
+    Singular,
+}
+
+impl Unmixing {
+    /// Fits the layer to the `d × n` block `x` (rows = dimensions, none constant).
+    pub(crate) fn fit(x: ArrayView2<'_, f64>) -> Result<Self, UnmixingError> {
+        let d = x.nrows();
+        let (mean, cov) = mean_and_covariance(x);
+        let sd = cov.diag().mapv(f64::sqrt);
+        let corr = Array2::from_shape_fn((d, d), |(i, j)| cov[(i, j)] / (sd[i] * sd[j]));
+        let eig = nalgebra::SymmetricEigen::new(nalgebra::DMatrix::from_fn(d, d, |i, j| corr[(i, j)]));
+        let mut order: Vec<usize> = (0..d).collect();
+        order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]).then(a.cmp(&b)));
+        let v = Array2::from_shape_fn((d, d), |(r, c)| eig.eigenvectors[(c, order[r])]);
+        let eigenvalues = Array1::from_iter(order.iter().map(|&k| eig.eigenvalues[k]));
+        if !full_rank(&eigenvalues) {
+            return Err(UnmixingError::Singular);
+        }
+        // Whitened data z = Λ^(-1/2) V D^(-1) (x − μ), for FastICA.
+        let white = Self::try_from(UnmixingParts {
+            mean: mean.clone(),
+            sd: sd.clone(),
+            v: v.clone(),
+            eigenvalues: eigenvalues.clone(),
+            u: Array2::eye(d),
+        })
+        .map_err(|_| UnmixingError::Singular)?;
+        let mut z = x.to_owned();
+        white.forward(z.view_mut(), None);
+        let u = fastica(z.view());
+        Self::try_from(UnmixingParts { mean, sd, v, eigenvalues, u }).map_err(|_| UnmixingError::Singular)
+    }
+
+    /// `ln |det A|`, the same for every sample.
+    pub(crate) fn ln_abs_det(&self) -> f64 {
+        self.ln_abs_det
+    }
+}
+
+impl Bijector for Unmixing {
+    fn dim(&self) -> usize {
+        self.parts.mean.len()
+    }
+
+    fn forward(&self, x: ArrayViewMut2<'_, f64>, log_det: Option<ArrayViewMut1<'_, f64>>) {
+        apply_affine(&self.forward, x, Some(&self.parts.mean), None);
+        if let Some(mut ld) = log_det {
+            ld += self.ln_abs_det;
+        }
+    }
+
+    fn inverse(&self, z: ArrayViewMut2<'_, f64>) {
+        apply_affine(&self.inverse, z, None, Some(&self.parts.mean));
+    }
+}
