@@ -13,7 +13,7 @@ use crate::io::model_file;
 use crate::marginal::normal::std_normal_ln_pdf;
 use crate::marginal::{row_entropies, ConstantDimension, MarginalGaussianizer, CHUNK};
 use crate::params::{RbigParams, RbigValidParams};
-use crate::rotation::{fit_ica, fit_pca, full_rank, haar_random, Rotation, RotationKind, Unmixing};
+use crate::rotation::{fit_ica, fit_pca, full_rank, haar_random, Radial, Rotation, RotationKind, Unmixing};
 use crate::stopping::{NullModel, StopRule};
 
 use rayon::prelude::*;
@@ -84,10 +84,13 @@ pub struct Rbig {
     pub(crate) dim: usize,
     pub(crate) n_train: usize,
     pub(crate) params: RbigValidParams,
-    /// Linear unmixing before the layers (ICA rotations only).
-    pub(crate) unmixing: Option<Unmixing>,
-    /// Total correlation removed by the unmixing step (0 without one), bias-corrected.
-    pub(crate) unmixing_tc: f64,
+    /// Linear unmixing steps before the layers (ICA rotations only): one, or two when a
+    /// joint model starts from its blocks' unmixings.
+    pub(crate) unmixing: Vec<Unmixing>,
+    /// Radial Gaussianization after the unmixing, when it helped.
+    pub(crate) radial: Option<Radial>,
+    /// Total correlation removed by the steps before the layers, bias-corrected.
+    pub(crate) pre_tc: f64,
     pub(crate) layers: Vec<Layer>,
     pub(crate) diagnostics: Vec<LayerDiagnostics>,
     pub(crate) marginal_entropies: Vec<f64>,
@@ -140,6 +143,12 @@ impl Rbig {
     }
 
     pub(crate) fn fit_with(params: &RbigValidParams, x: ArrayView2<'_, f64>) -> Result<Self> {
+        Self::fit_from(params, x, None)
+    }
+
+    /// Fits, in ICA mode, with the linear step `given` applied before the fitted
+    /// unmixing (used to start a joint model from its blocks' unmixings).
+    pub(crate) fn fit_from(params: &RbigValidParams, x: ArrayView2<'_, f64>, given: Option<Unmixing>) -> Result<Self> {
         let (n, d) = x.dim();
         if d == 0 {
             return Err(RbigError::NoColumns);
@@ -152,31 +161,69 @@ impl Rbig {
         let null = NullModel::new(n, d, params.rotation, params.knots);
         let mut rule = StopRule::new(params.patience, params.significance, null);
         let constant = |c: ConstantDimension| RbigError::ConstantColumn { column: c.dim, value: c.value };
-        // With ICA rotations, a linear unmixing step goes first. Its reduction follows
-        // from the change of variables: Σ H(xᵢ) − Σ H((Ax)ᵢ) + ln |det A|.
-        let unmixing = match params.rotation {
+        // With ICA rotations, two steps go before the layers: a linear unmixing, then a
+        // radial Gaussianization if it removes significant total correlation. Each step's
+        // reduction follows from the change of variables: Σ H(xᵢ) − Σ H(f(x)ᵢ) + E ln |det J|.
+        let mut pre_tc = 0.0;
+        let (unmixing, radial, raw_entropies) = match params.rotation {
             RotationKind::Ica if d > 1 => {
                 let raw = row_entropies(work.view()).map_err(constant)?;
-                let unmixing = Unmixing::fit(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
-                unmixing.forward(work.view_mut(), None);
-                Some((unmixing, raw))
+                let mut steps = Vec::new();
+                let mut before = raw.clone();
+                let entropy_change = |step: &Unmixing, work: &mut Array2<f64>, before: &[f64]| {
+                    step.forward(work.view_mut(), None);
+                    let after = row_entropies(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+                    let gain = before.iter().sum::<f64>() - after.iter().sum::<f64>() + step.ln_abs_det() - null.mean;
+                    Ok::<_, RbigError>((after, gain))
+                };
+                if let Some(step) = given {
+                    let (after, gain) = entropy_change(&step, &mut work, &before)?;
+                    pre_tc += gain;
+                    before = after;
+                    steps.push(step);
+                }
+                let step = Unmixing::fit(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+                let mut trial = work.clone();
+                let (after, gain) = entropy_change(&step, &mut trial, &before)?;
+                // A fitted unmixing is kept when it removes significant total correlation
+                // (always, without a given start): after a given start that already
+                // unmixed, FastICA only turns noise, and the Gaussian directions it cannot
+                // pin down would drag the others along.
+                if steps.is_empty() || gain > params.significance * null.sd {
+                    pre_tc += gain;
+                    before = after;
+                    work = trial;
+                    steps.push(step);
+                }
+                let unmixed = before;
+                let mut radial = None;
+                if let Some(r) = Radial::fit(work.view(), params.knots) {
+                    let mut trial = work.clone();
+                    let mut log_det = Array1::<f64>::zeros(n);
+                    r.forward(trial.view_mut(), Some(log_det.view_mut()));
+                    if let Ok(after) = row_entropies(trial.view()) {
+                        let gain = unmixed.iter().sum::<f64>() - after.iter().sum::<f64>()
+                            + log_det.mean().unwrap_or(0.0)
+                            - null.spline_overfit;
+                        if gain > params.significance * null.sd {
+                            pre_tc += gain;
+                            work = trial;
+                            radial = Some(r);
+                        }
+                    }
+                }
+                (steps, radial, Some(raw))
             }
-            _ => None,
+            _ => (Vec::new(), None, None),
         };
         let (mut marginal, mut h_input) = MarginalGaussianizer::fit(work.view(), params.knots).map_err(|c| {
-            if unmixing.is_some() {
+            if !unmixing.is_empty() {
                 RbigError::Degenerate { layer: 0 }
             } else {
                 constant(c)
             }
         })?;
-        let (unmixing, unmixing_tc, raw_entropies) = match unmixing {
-            Some((u, raw)) => {
-                let reduction = raw.iter().sum::<f64>() - h_input.iter().sum::<f64>() + u.ln_abs_det();
-                (Some(u), reduction - null.mean, raw)
-            }
-            None => (None, 0.0, h_input.clone()),
-        };
+        let raw_entropies = raw_entropies.unwrap_or_else(|| h_input.clone());
         let marginal_entropies: Vec<f64> = raw_entropies.iter().map(|h| h - null.entropy_bias).collect();
         // Layer k's reduction is Σ H(after its marginal step) − Σ H(after its rotation).
         // The first term is Ĥ(input) + mean ln g'(input) (change of variables), the second
@@ -233,7 +280,8 @@ impl Rbig {
             n_train: n,
             params: params.clone(),
             unmixing,
-            unmixing_tc,
+            radial,
+            pre_tc,
             layers,
             diagnostics,
             marginal_entropies,
@@ -268,7 +316,12 @@ impl Rbig {
     /// Estimated total correlation (multi-information) of the training data, in nats:
     /// the sum of the per-layer reductions.
     pub fn total_correlation(&self) -> f64 {
-        self.unmixing_tc + self.diagnostics.iter().map(|l| l.tc_reduction).sum::<f64>()
+        self.pre_tc + self.diagnostics.iter().map(|l| l.tc_reduction).sum::<f64>()
+    }
+
+    /// The first ICA-mode unmixing step, if the model has one.
+    pub(crate) fn unmixing(&self) -> Option<&Unmixing> {
+        self.unmixing.first()
     }
 
     /// Estimated differential entropy of each training column, in nats (Ebrahimi's
@@ -292,8 +345,11 @@ impl Rbig {
 
     /// Runs the stack forward on dimension-major data, accumulating log|det J| if asked.
     fn forward_dim_major(&self, work: &mut Array2<f64>, mut log_det: Option<&mut Array1<f64>>) {
-        if let Some(u) = &self.unmixing {
+        for u in &self.unmixing {
             u.forward(work.view_mut(), log_det.as_mut().map(|l| l.view_mut()));
+        }
+        if let Some(r) = &self.radial {
+            r.forward(work.view_mut(), log_det.as_mut().map(|l| l.view_mut()));
         }
         for layer in &self.layers {
             layer.forward(work.view_mut(), log_det.as_mut().map(|l| l.view_mut()));
@@ -304,7 +360,10 @@ impl Rbig {
         for layer in self.layers.iter().rev() {
             layer.inverse(work.view_mut());
         }
-        if let Some(u) = &self.unmixing {
+        if let Some(r) = &self.radial {
+            r.inverse(work.view_mut());
+        }
+        for u in self.unmixing.iter().rev() {
             u.inverse(work.view_mut());
         }
     }
@@ -426,8 +485,11 @@ impl Rbig {
                 return Err(format!("layer {i} does not have {} dimensions", self.dim));
             }
         }
-        if self.unmixing.as_ref().is_some_and(|u| u.dim() != self.dim) || !self.unmixing_tc.is_finite() {
-            return Err("the unmixing layer does not match the model".into());
+        if self.unmixing.iter().any(|u| u.dim() != self.dim)
+            || self.radial.as_ref().is_some_and(|r| r.dim() != self.dim)
+            || !self.pre_tc.is_finite()
+        {
+            return Err("the steps before the layers do not match the model".into());
         }
         if self.diagnostics.len() != rotating.len() {
             return Err("diagnostics do not match the layers".into());

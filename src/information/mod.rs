@@ -179,10 +179,22 @@ pub fn mutual_information<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     if x.nrows() != y.nrows() {
         return Err(RbigError::RowMismatch { first: x.nrows(), second: y.nrows() });
     }
-    let gx = fit(x.view(), params)?.transform(x)?;
-    let gy = fit(y.view(), params)?.transform(y)?;
+    let params = params.check_ref()?;
+    let model_x = Rbig::fit_with(params, x.view())?;
+    let model_y = Rbig::fit_with(params, y.view())?;
+    if let (Some(ux), Some(uy)) = (model_x.unmixing(), model_y.unmixing()) {
+        // ICA mode: the joint model starts from the blocks' own unmixings, so their
+        // contributions cancel exactly in the difference, then is free to find joint
+        // structure (a shared scale is found by its radial step).
+        let joint = concatenate(Axis(1), &[x.view(), y.view()]).expect("same number of rows");
+        let model = Rbig::fit_from(params, joint.view(), Some(ux.block_diagonal(uy)))?;
+        let mi = model.total_correlation() - model_x.total_correlation() - model_y.total_correlation();
+        return Ok(InformationEstimate::from_model(mi, &model));
+    }
+    let gx = model_x.transform(x)?;
+    let gy = model_y.transform(y)?;
     let joint = concatenate(Axis(1), &[gx.view(), gy.view()]).expect("same number of rows");
-    let model = fit(joint.view(), params)?;
+    let model = Rbig::fit_with(params, joint.view())?;
     Ok(InformationEstimate::from_model(model.total_correlation(), &model))
 }
 

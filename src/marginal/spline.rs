@@ -19,6 +19,63 @@ pub(crate) enum SplineError {
     NotIncreasing,
 }
 
+/// The sample quantile at fractional order-statistic position `t` (0 = smallest).
+fn at_position(sorted: &[f64], t: f64) -> f64 {
+    let n = sorted.len();
+    let i = (t.floor() as usize).min(n - 1);
+    let frac = t - i as f64;
+    if i + 1 < n && frac > 0.0 {
+        sorted[i] + frac * (sorted[i + 1] - sorted[i])
+    } else {
+        sorted[i]
+    }
+}
+
+/// Fractional order-statistic positions (0 = smallest) of the knots: `k` evenly spaced
+/// in probability, at `(j + ½)/k`, plus extra knots in a tail that is heavier than the
+/// Gaussian one.
+///
+/// Beyond the outermost even knot the map continues linearly: a Gaussian tail. That is
+/// the best guess for Gaussian-like tails, where extra knots resting on a handful of
+/// samples would only add noise. But if the linear continuation misses the extreme
+/// sample's own normal score by more than one unit, the tail is not Gaussian (a heavy
+/// tail overshoots, a bounded or compressed one falls short), and knots at positions
+/// halving the distance to the end (while at least 8 samples lie beyond) follow it.
+fn knot_positions(sorted: &[f64], k: usize, quantile: &impl Fn(f64) -> f64) -> Vec<f64> {
+    const TAIL_MIN: f64 = 8.0;
+    let n = sorted.len();
+    let last = (n - 1) as f64;
+    let even: Vec<f64> = (0..k).map(|j| ((j as f64 + 0.5) * n as f64 / k as f64 - 0.5).clamp(0.0, last)).collect();
+    let score = |t: f64| quantile((t + 0.5) / n as f64);
+    let heavy = |outer: f64, inner: f64, end: f64| {
+        let (xo, xi, xe) = (at_position(sorted, outer), at_position(sorted, inner), at_position(sorted, end));
+        if xo == xi {
+            return false;
+        }
+        let slope = (score(outer) - score(inner)) / (xo - xi);
+        let predicted = score(outer) + slope * (xe - xo);
+        (predicted - score(end)).abs() > 1.0
+    };
+    let halvings = |start: f64| {
+        let mut out = Vec::new();
+        let mut t = start / 2.0;
+        while t >= TAIL_MIN {
+            out.push(t);
+            t /= 2.0;
+        }
+        out
+    };
+    let mut positions = Vec::with_capacity(k + 16);
+    if k >= 2 && heavy(even[0], even[1], 0.0) {
+        positions.extend(halvings(even[0]).iter().rev());
+    }
+    positions.extend_from_slice(&even);
+    if k >= 2 && heavy(even[k - 1], even[k - 2], last) {
+        positions.extend(halvings(last - even[k - 1]).iter().map(|t| last - t));
+    }
+    positions
+}
+
 /// Monotone rational-quadratic spline with linear tails.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "SplineKnots", into = "SplineKnots")]
@@ -29,26 +86,30 @@ pub(crate) struct MonotoneSpline {
     ds: Vec<f64>,
     ln_d_lo: f64,
     ln_d_hi: f64,
+    /// Slope of the lower tail when fixed by the caller instead of the end secant.
+    lower_slope: Option<f64>,
 }
 
-/// Serialized form: only the knots; derivatives are recomputed and everything validated
-/// on load, so a model file cannot smuggle in a non-monotone map.
+/// Serialized form: only the knots (and a fixed lower-tail slope, if any); derivatives
+/// are recomputed and everything validated on load, so a model file cannot smuggle in a
+/// non-monotone map.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct SplineKnots {
     xs: Vec<f64>,
     zs: Vec<f64>,
+    lower_slope: Option<f64>,
 }
 
 impl TryFrom<SplineKnots> for MonotoneSpline {
     type Error = String;
     fn try_from(k: SplineKnots) -> Result<Self, String> {
-        MonotoneSpline::from_knots(k.xs, k.zs).map_err(|e| format!("invalid spline knots: {e:?}"))
+        MonotoneSpline::from_knots_with(k.xs, k.zs, k.lower_slope).map_err(|e| format!("invalid spline knots: {e:?}"))
     }
 }
 
 impl From<MonotoneSpline> for SplineKnots {
     fn from(s: MonotoneSpline) -> Self {
-        SplineKnots { xs: s.xs, zs: s.zs }
+        SplineKnots { xs: s.xs, zs: s.zs, lower_slope: s.lower_slope }
     }
 }
 
@@ -60,7 +121,16 @@ impl MonotoneSpline {
     /// three times the smaller slope, which keeps the density free of spikes. The end
     /// derivatives equal the end secants, and the tails continue with that slope.
     pub(crate) fn from_knots(xs: Vec<f64>, zs: Vec<f64>) -> Result<Self, SplineError> {
+        Self::from_knots_with(xs, zs, None)
+    }
+
+    /// As [`MonotoneSpline::from_knots`], with the lower tail's slope (and the first
+    /// knot's derivative) set to `lower_slope` when given.
+    pub(crate) fn from_knots_with(xs: Vec<f64>, zs: Vec<f64>, lower_slope: Option<f64>) -> Result<Self, SplineError> {
         let k = xs.len();
+        if lower_slope.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
+            return Err(SplineError::NotIncreasing);
+        }
         if k < 2 || zs.len() != k {
             return Err(SplineError::TooFewDistinct);
         }
@@ -74,7 +144,7 @@ impl MonotoneSpline {
             return Err(SplineError::NotIncreasing);
         }
         let mut ds = Vec::with_capacity(k);
-        ds.push(slopes[0]);
+        ds.push(lower_slope.unwrap_or(slopes[0]));
         for i in 1..k - 1 {
             let (h0, h1) = (widths[i - 1], widths[i]);
             let (w0, w1) = (2.0 * h1 + h0, h1 + 2.0 * h0);
@@ -82,7 +152,12 @@ impl MonotoneSpline {
         }
         ds.push(slopes[k - 2]);
         let (ln_d_lo, ln_d_hi) = (ds[0].ln(), ds[k - 1].ln());
-        Ok(Self { xs, zs, ds, ln_d_lo, ln_d_hi })
+        Ok(Self { xs, zs, ds, ln_d_lo, ln_d_hi, lower_slope })
+    }
+
+    /// The same knots with the lower tail's slope fixed to `slope`.
+    pub(crate) fn with_lower_slope(self, slope: f64) -> Result<Self, SplineError> {
+        Self::from_knots_with(self.xs, self.zs, Some(slope))
     }
 
     /// Knots at evenly spaced order-statistic positions of `sorted` data, mapped to the
@@ -100,14 +175,12 @@ impl MonotoneSpline {
             return Err(SplineError::TooFewDistinct);
         }
         let k = n_knots.clamp(2, n);
-        let mut xs: Vec<f64> = Vec::with_capacity(k);
-        let mut zs: Vec<f64> = Vec::with_capacity(k);
+        let positions = knot_positions(sorted, k, &quantile);
+        let mut xs: Vec<f64> = Vec::with_capacity(positions.len());
+        let mut zs: Vec<f64> = Vec::with_capacity(positions.len());
         let mut block = 0usize;
-        for j in 0..k {
-            let t = (((j as f64 + 0.5) * n as f64 / k as f64) - 0.5).clamp(0.0, (n - 1) as f64);
-            let i = (t.floor() as usize).min(n - 1);
-            let frac = t - i as f64;
-            let x = if i + 1 < n && frac > 0.0 { sorted[i] + frac * (sorted[i + 1] - sorted[i]) } else { sorted[i] };
+        for t in positions {
+            let x = at_position(sorted, t);
             let z = quantile((t + 0.5) / n as f64);
             match xs.last() {
                 Some(&last) if x <= last => {
@@ -127,6 +200,11 @@ impl MonotoneSpline {
             return Err(SplineError::TooFewDistinct);
         }
         Self::from_knots(xs, zs)
+    }
+
+    /// The first knot `(x₀, z₀)`.
+    pub(crate) fn first_knot(&self) -> (f64, f64) {
+        (self.xs[0], self.zs[0])
     }
 
     /// Number of knots.
@@ -254,13 +332,18 @@ mod tests {
 
     #[test]
     fn invalid_knots_are_rejected_on_load() {
-        let bad = |xs: Vec<f64>, zs: Vec<f64>| MonotoneSpline::try_from(SplineKnots { xs, zs }).is_err();
+        let bad =
+            |xs: Vec<f64>, zs: Vec<f64>| MonotoneSpline::try_from(SplineKnots { xs, zs, lower_slope: None }).is_err();
         assert!(bad(vec![0.0, 1.0, 0.5], vec![0.0, 1.0, 2.0]));
         assert!(bad(vec![0.0, 1.0, 2.0], vec![0.0, 1.0, 1.0]));
         assert!(bad(vec![0.0, f64::NAN], vec![0.0, 1.0]));
         assert!(bad(vec![0.0], vec![0.0]));
         assert!(bad(vec![0.0, 1.0], vec![0.0]));
         assert!(!bad(vec![0.0, 1.0], vec![-1.0, 1.0]));
+        let slope = |v: f64| {
+            MonotoneSpline::try_from(SplineKnots { xs: vec![0.0, 1.0], zs: vec![0.0, 1.0], lower_slope: Some(v) })
+        };
+        assert!(slope(0.0).is_err() && slope(f64::NAN).is_err() && slope(2.0).is_ok());
     }
 
     #[test]

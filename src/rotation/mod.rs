@@ -5,11 +5,13 @@
 
 mod ica;
 mod pca;
+mod radial;
 mod random;
 mod unmixing;
 
 pub(crate) use ica::fit_ica;
 pub(crate) use pca::fit_pca;
+pub(crate) use radial::Radial;
 pub(crate) use random::haar_random;
 pub(crate) use unmixing::Unmixing;
 

@@ -15,8 +15,8 @@ use super::{apply_affine, full_rank};
 use crate::bijector::Bijector;
 
 /// `y = A (x − μ)` with `A = U Λ^(-1/2) V D^(-1)`: `D` the column standard deviations, `V`
-/// and `Λ` the eigenvectors (rows) and eigenvalues of the correlation matrix, `U` the
-/// ICA rotation of the whitened data.
+/// and `Λ` the eigenvectors (rows) and eigenvalues of the correlation matrix, `U` an
+/// orthogonal matrix (the ICA rotation of the whitened data, in principal coordinates).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "UnmixingParts", into = "UnmixingParts")]
 pub(crate) struct Unmixing {
@@ -90,19 +90,45 @@ impl Unmixing {
         if !full_rank(&eigenvalues) {
             return Err(UnmixingError::Singular);
         }
-        // Whitened data z = Λ^(-1/2) V D^(-1) (x − μ), for FastICA.
-        let white = Self::try_from(UnmixingParts {
+        // FastICA runs on the symmetrically whitened data z = Vᵀ Λ^(-1/2) V D^(-1) (x − μ)
+        // and starts from the identity: "no rotation" then means staying closest to the
+        // input coordinates, so data that are already unmixed (or white) stay as they
+        // are instead of being turned by the arbitrary eigenvectors of a near-identity
+        // correlation matrix.
+        let zca = Self::try_from(UnmixingParts {
             mean: mean.clone(),
             sd: sd.clone(),
             v: v.clone(),
             eigenvalues: eigenvalues.clone(),
-            u: Array2::eye(d),
+            u: v.t().to_owned(),
         })
         .map_err(|_| UnmixingError::Singular)?;
         let mut z = x.to_owned();
-        white.forward(z.view_mut(), None);
-        let u = fastica(z.view());
+        zca.forward(z.view_mut(), None);
+        let u = fastica(z.view()).dot(&v.t());
         Self::try_from(UnmixingParts { mean, sd, v, eigenvalues, u }).map_err(|_| UnmixingError::Singular)
+    }
+
+    /// The block-diagonal unmixing that applies `self` to the first columns and `other`
+    /// to the rest.
+    pub(crate) fn block_diagonal(&self, other: &Unmixing) -> Unmixing {
+        let (a, b) = (&self.parts, &other.parts);
+        let (da, db) = (a.mean.len(), b.mean.len());
+        let cat = |x: &Array1<f64>, y: &Array1<f64>| ndarray::concatenate(Axis(0), &[x.view(), y.view()]).expect("1-D");
+        let diag = |x: &Array2<f64>, y: &Array2<f64>| {
+            let mut m = Array2::<f64>::zeros((da + db, da + db));
+            m.slice_mut(ndarray::s![..da, ..da]).assign(x);
+            m.slice_mut(ndarray::s![da.., da..]).assign(y);
+            m
+        };
+        Self::try_from(UnmixingParts {
+            mean: cat(&a.mean, &b.mean),
+            sd: cat(&a.sd, &b.sd),
+            v: diag(&a.v, &b.v),
+            eigenvalues: cat(&a.eigenvalues, &b.eigenvalues),
+            u: diag(&a.u, &b.u),
+        })
+        .expect("blocks of valid unmixings are valid")
     }
 
     /// `ln |det A|`, the same for every sample.

@@ -1,0 +1,164 @@
+//! Acceptance of the information measures against analytic truths (rbig::tasks).
+//!
+//! The default run covers the cheap cases; `cargo test --release -- --ignored` adds the
+//! d = 50 Gaussian and the larger Student-t blocks.
+
+use ndarray::{s, Array2};
+use rbig::information::{entropy, kl_divergence, mutual_information, total_correlation, Units};
+use rbig::tasks::{suite, Task};
+use rbig::{Rbig, RbigError, RbigParams, RotationKind};
+
+fn task(name: &str) -> Task {
+    suite().into_iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no task {name}"))
+}
+
+/// Mean estimate over `seeds` seeds at n = 10,000.
+fn mean_estimate(name: &str, params: &RbigParams, seeds: u64) -> (f64, f64) {
+    let t = task(name);
+    let est = (0..seeds).map(|seed| t.estimate(10_000, seed, params).unwrap()).sum::<f64>() / seeds as f64;
+    println!("{name}: truth {:.4}, estimate {est:.4}, error {:+.4}", t.truth, est - t.truth);
+    (est, t.truth)
+}
+
+fn ica() -> RbigParams {
+    Rbig::params().rotation(RotationKind::Ica)
+}
+
+#[test]
+fn gaussian_d2_within_002() {
+    for q in ["TC", "H", "MI"] {
+        for params in [Rbig::params(), ica()] {
+            let (est, truth) = mean_estimate(&format!("gaussian-d2 {q}"), &params, 3);
+            assert!((est - truth).abs() <= 0.02, "gaussian-d2 {q}: {est} vs {truth}");
+        }
+    }
+}
+
+#[test]
+fn gaussian_d10_within_005_with_ica() {
+    for q in ["TC", "H", "MI"] {
+        let (est, truth) = mean_estimate(&format!("gaussian-d10 {q}"), &ica(), 3);
+        assert!((est - truth).abs() <= 0.05, "gaussian-d10 {q}: {est} vs {truth}");
+    }
+}
+
+#[test]
+#[ignore = "about a minute: d = 50"]
+fn gaussian_d50_within_5_percent_with_ica() {
+    for q in ["TC", "H", "MI"] {
+        let (est, truth) = mean_estimate(&format!("gaussian-d50 {q}"), &ica(), 3);
+        assert!((est - truth).abs() <= 0.05 * truth.abs(), "gaussian-d50 {q}: {est} vs {truth}");
+    }
+}
+
+#[test]
+fn gaussian_kl_divergences() {
+    for name in ["gaussian-d2 KL shift", "gaussian-d2 KL scale", "gaussian-d3 KL shift", "gaussian-d3 KL scale"] {
+        for params in [Rbig::params(), ica()] {
+            let (est, truth) = mean_estimate(name, &params, 3);
+            assert!((est - truth).abs() <= 0.02, "{name}: {est} vs {truth}");
+        }
+    }
+}
+
+#[test]
+fn kl_of_a_distribution_with_itself_is_zero() {
+    let t = task("gaussian-d3 KL shift");
+    let q = t.sample_q(10_000, 1).unwrap();
+    let q2 = t.sample_q(10_000, 2).unwrap();
+    let d = kl_divergence(&q, &q2, &Rbig::params()).unwrap();
+    assert!(d.value().abs() <= 0.01, "KL(Q, Q) = {}", d.value());
+}
+
+#[test]
+fn rotated_uniforms_with_ica() {
+    for q in ["TC", "H"] {
+        let (est, truth) = mean_estimate(&format!("rotated-uniforms {q}"), &ica(), 3);
+        assert!((est - truth).abs() <= 0.05, "rotated-uniforms {q}: {est} vs {truth}");
+    }
+}
+
+#[test]
+fn student_t_mutual_information_with_ica() {
+    for name in ["student-t3-2+2 MI", "student-t3-3+3 MI", "student-t5-2+2 MI", "student-t5-3+3 MI"] {
+        let (est, truth) = mean_estimate(name, &ica(), 2);
+        assert!((est - truth).abs() <= 0.3 * truth, "{name}: {est} vs {truth}");
+    }
+}
+
+#[test]
+#[ignore = "about 15 s: 5 + 5 blocks"]
+fn student_t_mutual_information_large_blocks_with_ica() {
+    for name in ["student-t3-5+5 MI", "student-t5-5+5 MI"] {
+        let (est, truth) = mean_estimate(name, &ica(), 3);
+        assert!((est - truth).abs() <= 0.3 * truth, "{name}: {est} vs {truth}");
+    }
+}
+
+#[test]
+fn student_t_entropy_and_tc_with_ica() {
+    for name in ["student-t3-d4 TC", "student-t3-d4 H", "student-t5-d4 TC", "student-t5-d4 H"] {
+        let (est, truth) = mean_estimate(name, &ica(), 2);
+        assert!((est - truth).abs() <= 0.05, "{name}: {est} vs {truth}");
+    }
+}
+
+#[test]
+fn independent_blocks_have_no_mutual_information() {
+    for params in [Rbig::params(), ica()] {
+        let t = task("independent-blocks MI");
+        for seed in 0..3 {
+            let est = t.estimate(10_000, seed, &params).unwrap();
+            assert!(est.abs() <= 0.01, "seed {seed}: MI {est}");
+        }
+    }
+}
+
+#[test]
+fn mutual_information_is_invariant_under_monotone_maps() {
+    // PCA mode: every model starts with per-column monotone maps, so only the spline's
+    // interpolation between quantiles can tell the transformed data apart. (ICA mode
+    // begins with a linear unmixing of the raw values, which such maps change.)
+    let t = task("gaussian-d3 MI");
+    let x = t.sample(10_000, 5);
+    let warped = Array2::from_shape_fn(x.dim(), |(i, j)| match j {
+        0 => x[(i, 0)].exp(),
+        1 => x[(i, 1)].powi(3) + x[(i, 1)],
+        _ => -(x[(i, 2)] / 3.0).sinh(),
+    });
+    let params = Rbig::params();
+    let mi =
+        |d: &Array2<f64>| mutual_information(&d.slice(s![.., ..1]), &d.slice(s![.., 1..]), &params).unwrap().value();
+    let (a, b) = (mi(&x), mi(&warped));
+    println!("MI {a:.4} before, {b:.4} after monotone maps");
+    assert!((a - b).abs() <= 0.01, "MI changed from {a} to {b}");
+}
+
+#[test]
+fn units_and_provenance() {
+    let x = task("gaussian-d3 TC").sample(5000, 3);
+    let tc = total_correlation(&x, &Rbig::params()).unwrap();
+    assert_eq!(tc.units(), Units::Nats);
+    assert!(tc.layers() >= 2);
+    let reductions: f64 = tc.reductions().iter().sum();
+    assert!((reductions - tc.value()).abs() < 1e-12, "TC is the sum of the reductions (PCA mode)");
+    let bits = tc.clone().in_units(Units::Bits);
+    assert!((bits.value() - tc.value() / std::f64::consts::LN_2).abs() < 1e-12);
+    assert_eq!(bits.units().name(), "bits");
+    let h = entropy(&x, &Rbig::params()).unwrap();
+    assert!(h.value().is_finite());
+}
+
+#[test]
+fn mismatched_blocks_are_errors() {
+    let x = task("gaussian-d3 TC").sample(500, 3);
+    let y = task("gaussian-d2 TC").sample(400, 3);
+    assert!(matches!(
+        mutual_information(&x, &y, &Rbig::params()),
+        Err(RbigError::RowMismatch { first: 500, second: 400 })
+    ));
+    assert!(matches!(
+        kl_divergence(&x, &y, &Rbig::params()),
+        Err(RbigError::DimensionMismatch { expected: 2, found: 3 })
+    ));
+}
