@@ -19,7 +19,7 @@ fn fit_with_threads(threads: usize, rotation: RotationKind) -> Vec<u8> {
 
 #[test]
 fn bit_identical_across_thread_counts() {
-    for rotation in [RotationKind::Pca, RotationKind::Random] {
+    for rotation in [RotationKind::Pca, RotationKind::Random, RotationKind::Ica] {
         let one = fit_with_threads(1, rotation);
         let two = fit_with_threads(2, rotation);
         let three = fit_with_threads(3, rotation);

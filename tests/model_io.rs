@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use rbig::{Rbig, RbigError};
+use rbig::{ParamGuard, Rbig, RbigError};
 use std::path::PathBuf;
 
 struct TempDir(PathBuf);
@@ -48,6 +48,17 @@ fn save_load_gives_identical_outputs() {
     assert_eq!(loaded.transform(&x).unwrap(), model.transform(&x).unwrap());
     assert_eq!(loaded.total_correlation(), model.total_correlation());
     assert_eq!(dir.entries(), vec!["banana.rbig".to_string()], "no temporary file left behind");
+}
+
+#[test]
+fn ica_models_with_unmixing_and_radial_steps_round_trip_through_files() {
+    let t = rbig::tasks::suite().into_iter().find(|t| t.name == "student-t3-d4 TC").unwrap();
+    let x = t.sample(3000, 1);
+    let params = Rbig::params().rotation(rbig::RotationKind::Ica).check().unwrap();
+    let model = linfa::traits::Fit::fit(&params, &linfa::DatasetBase::from(x.clone())).unwrap();
+    let loaded = Rbig::from_bytes(&model.to_bytes()).unwrap();
+    assert_eq!(loaded, model);
+    assert_eq!(loaded.log_density(&x).unwrap(), model.log_density(&x).unwrap());
 }
 
 #[test]

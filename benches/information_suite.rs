@@ -3,7 +3,7 @@
 //! estimate.
 //!
 //! ```text
-//! cargo run --release --example information_suite -- [N] [SEEDS] [NAME-FILTER]
+//! cargo bench --bench information_suite -- [N] [SEEDS] [NAME-FILTER]
 //! ```
 //! Defaults: N = 10000, SEEDS = 3, every task.
 
@@ -13,7 +13,8 @@ use rbig::tasks::suite;
 use rbig::{Rbig, RotationKind};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` adds flags such as `--bench`; the positional arguments are ours.
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let n: usize = args.first().map(|a| a.parse()).transpose()?.unwrap_or(10_000);
     let seeds: u64 = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(3);
     let filter = args.get(2).cloned().unwrap_or_default();
