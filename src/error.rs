@@ -111,6 +111,38 @@ pub enum RbigError {
         #[source]
         source: std::io::Error,
     },
+    /// A cell of a data file is not a finite number.
+    #[error("{path}: line {line}, column {column}: {content:?} is not a finite number")]
+    BadCell {
+        /// The data file.
+        path: std::path::PathBuf,
+        /// 1-based line of the file (for `.npy`, the 1-based row).
+        line: u64,
+        /// 1-based column.
+        column: usize,
+        /// The cell as written.
+        content: String,
+    },
+    /// A row of a data file has a different number of cells than the first one.
+    #[error("{path}: line {line} has {found} cells, the first row has {expected}")]
+    RaggedRow {
+        /// The data file.
+        path: std::path::PathBuf,
+        /// 1-based line of the file.
+        line: u64,
+        /// Cells in the first data row.
+        expected: usize,
+        /// Cells in this row.
+        found: usize,
+    },
+    /// A data file cannot be read as a matrix of numbers.
+    #[error("{path}: {reason}")]
+    UnreadableData {
+        /// The data file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The target file exists and overwriting was not requested.
     #[error("{0}: file exists; refusing to overwrite it")]
     FileExists(std::path::PathBuf),

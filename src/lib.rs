@@ -36,7 +36,7 @@
 mod bijector;
 pub mod error;
 pub mod information;
-mod io;
+pub mod io;
 mod marginal;
 mod model;
 mod params;

@@ -143,12 +143,17 @@ impl Rbig {
     }
 
     pub(crate) fn fit_with(params: &RbigValidParams, x: ArrayView2<'_, f64>) -> Result<Self> {
-        Self::fit_from(params, x, None)
+        Self::fit_from(params, x, None, &mut |_| {})
     }
 
     /// Fits, in ICA mode, with the linear step `given` applied before the fitted
     /// unmixing (used to start a joint model from its blocks' unmixings).
-    pub(crate) fn fit_from(params: &RbigValidParams, x: ArrayView2<'_, f64>, given: Option<Unmixing>) -> Result<Self> {
+    pub(crate) fn fit_from(
+        params: &RbigValidParams,
+        x: ArrayView2<'_, f64>,
+        given: Option<Unmixing>,
+        observer: &mut dyn FnMut(&LayerDiagnostics),
+    ) -> Result<Self> {
         let (n, d) = x.dim();
         if d == 0 {
             return Err(RbigError::NoColumns);
@@ -257,7 +262,9 @@ impl Rbig {
                 .map_err(|_| RbigError::Degenerate { layer: index })?;
             let raw = h_before - h_next.iter().sum::<f64>();
             let significant = rule.observe(raw);
-            diagnostics.push(LayerDiagnostics { tc_reduction: raw - null.mean, raw_reduction: raw, significant });
+            let layer = LayerDiagnostics { tc_reduction: raw - null.mean, raw_reduction: raw, significant };
+            observer(&layer);
+            diagnostics.push(layer);
             marginals.push(std::mem::replace(&mut marginal, next));
             rotations.push(rotation);
             h_input = h_next;

@@ -49,6 +49,26 @@ impl RbigValidParams {
     pub fn seed(&self) -> u64 {
         self.seed
     }
+
+    /// Fits like linfa's `Fit`, calling `observer` after every layer with what it
+    /// measured (for progress reporting: layers are fitted until the stop rule fires,
+    /// so their number is not known in advance).
+    ///
+    /// ```
+    /// use rbig::{ParamGuard, Rbig};
+    /// let x = ndarray::Array2::from_shape_fn((500, 2), |(i, j)| ((i * (j + 2)) as f64 * 0.37).sin() + (i % 11) as f64 * 0.1);
+    /// let mut seen = 0;
+    /// let model = Rbig::params().check()?.fit_observed(&x, |_layer| seen += 1)?;
+    /// assert!(seen >= model.diagnostics().len());
+    /// # Ok::<(), rbig::RbigError>(())
+    /// ```
+    pub fn fit_observed<S: Data<Elem = f64>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        mut observer: impl FnMut(&crate::LayerDiagnostics),
+    ) -> Result<Rbig, RbigError> {
+        Rbig::fit_from(self, x.view(), None, &mut observer)
+    }
 }
 
 /// Builder for RBIG hyperparameters.

@@ -187,7 +187,7 @@ pub fn mutual_information<S: Data<Elem = f64>, T: Data<Elem = f64>>(
         // contributions cancel exactly in the difference, then is free to find joint
         // structure (a shared scale is found by its radial step).
         let joint = concatenate(Axis(1), &[x.view(), y.view()]).expect("same number of rows");
-        let model = Rbig::fit_from(params, joint.view(), Some(ux.block_diagonal(uy)))?;
+        let model = Rbig::fit_from(params, joint.view(), Some(ux.block_diagonal(uy)), &mut |_| {})?;
         let mi = model.total_correlation() - model_x.total_correlation() - model_y.total_correlation();
         return Ok(InformationEstimate::from_model(mi, &model));
     }

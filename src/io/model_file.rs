@@ -23,8 +23,8 @@ use crate::error::{RbigError, Result};
 use crate::model::Rbig;
 
 const MAGIC: &[u8; 8] = b"RBIGMODL";
-/// The format version this build writes and reads.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+/// The model-file format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 24;
 
 fn config() -> impl bincode::config::Config {

@@ -1,0 +1,481 @@
+//! The `rbig` command-line tool: a thin layer over the library.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ndarray::{s, Array2, Axis};
+use rand::SeedableRng;
+use rbig::information::{self, InformationEstimate, Units};
+use rbig::io::{read_matrix, write_csv, write_matrix, FORMAT_VERSION};
+use rbig::{Knots, ParamGuard, Rbig, RbigError, RbigParams, RotationKind};
+use serde_json::json;
+
+const EXAMPLES: &str = "\
+Examples:
+  rbig fit data/magic/train.csv -o magic.rbig
+  rbig score magic.rbig data/magic/test.csv -o test_logp.csv
+  rbig sample magic.rbig -n 1000 --seed 1 -o draws.npy
+  rbig mi data.csv --split 3 --units bits
+  rbig entropy data.npy
+
+Data files: CSV or TSV (a header row and # comment lines are skipped) or .npy (f64 or
+f32), rows = samples. Results go to stdout as CSV unless -o is given; an -o path ending
+in .npy writes .npy. Existing files are never replaced without --force.
+
+Exit codes: 0 success; 2 bad input or usage (a bad cell, a ragged row, wrong
+dimensions, an existing output file without --force); 1 any other failure (unreadable
+or foreign model file, I/O error).";
+
+/// Density estimation and information measures by Rotation-Based Iterative
+/// Gaussianization.
+#[derive(Parser)]
+#[command(name = "rbig", version, about, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// No progress bar.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Rotation {
+    /// Principal axes: fewest layers on nearly Gaussian data.
+    Pca,
+    /// Haar-random orthogonal matrices, seeded.
+    Random,
+    /// Linear unmixing, radial Gaussianization, then ICA rotations: the most accurate
+    /// for information measures, slower.
+    Ica,
+}
+
+impl From<Rotation> for RotationKind {
+    fn from(r: Rotation) -> Self {
+        match r {
+            Rotation::Pca => RotationKind::Pca,
+            Rotation::Random => RotationKind::Random,
+            Rotation::Ica => RotationKind::Ica,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum UnitArg {
+    Nats,
+    Bits,
+}
+
+#[derive(Args)]
+struct FitArgs {
+    /// Upper bound on the number of layers.
+    #[arg(long)]
+    max_layers: Option<usize>,
+    /// Seed of the random rotations.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Knots of each marginal map (default: 1.25·n^(1/3)).
+    #[arg(long)]
+    knots: Option<usize>,
+}
+
+#[derive(Args)]
+struct EstimatorArgs {
+    /// Rotation of the models behind the estimate.
+    #[arg(long, value_enum, default_value = "ica")]
+    rotation: Rotation,
+    /// Units of the result.
+    #[arg(long, value_enum, default_value = "nats")]
+    units: UnitArg,
+    #[command(flatten)]
+    fit: FitArgs,
+}
+
+#[derive(Args)]
+struct OutputArgs {
+    /// Output file (.npy or CSV); CSV on stdout when absent.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fit a model to DATA and save it to MODEL; prints a JSON summary.
+    ///
+    /// Example: rbig fit data/magic/train.csv -o magic.rbig --rotation random --seed 3
+    Fit {
+        /// Training data (rows = samples).
+        data: PathBuf,
+        /// Where to save the model.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Rotation used by every layer.
+        #[arg(long, value_enum, default_value = "pca")]
+        rotation: Rotation,
+        #[command(flatten)]
+        fit: FitArgs,
+        /// Replace an existing model file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Map DATA to the Gaussianized space of MODEL.
+    ///
+    /// Example: rbig transform magic.rbig data/magic/test.csv -o z.npy
+    Transform {
+        /// A saved model.
+        model: PathBuf,
+        /// Data to map.
+        data: PathBuf,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Map Gaussianized points back to data space (the inverse of transform).
+    ///
+    /// Example: rbig inverse magic.rbig z.npy -o x.csv
+    Inverse {
+        /// A saved model.
+        model: PathBuf,
+        /// Points in the Gaussianized space.
+        data: PathBuf,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Log-density (nats) of each row of DATA under MODEL, in the same order.
+    ///
+    /// Example: rbig score magic.rbig data/magic/test.csv
+    Score {
+        /// A saved model.
+        model: PathBuf,
+        /// Rows to score.
+        data: PathBuf,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Draw N samples from MODEL.
+    ///
+    /// Example: rbig sample magic.rbig -n 500 --seed 7 -o draws.csv
+    Sample {
+        /// A saved model.
+        model: PathBuf,
+        /// Number of samples.
+        #[arg(short, long)]
+        n: usize,
+        /// Seed of the draws.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Describe a saved model as JSON.
+    ///
+    /// Example: rbig info magic.rbig
+    Info {
+        /// A saved model.
+        model: PathBuf,
+    },
+    /// Joint differential entropy of DATA.
+    ///
+    /// Example: rbig entropy data.csv --units bits
+    Entropy {
+        /// Data (rows = samples).
+        data: PathBuf,
+        #[command(flatten)]
+        est: EstimatorArgs,
+    },
+    /// Total correlation (multi-information) of the columns of DATA.
+    ///
+    /// Example: rbig tc data.npy
+    Tc {
+        /// Data (rows = samples).
+        data: PathBuf,
+        #[command(flatten)]
+        est: EstimatorArgs,
+    },
+    /// Mutual information between X and Y (same rows), or between the first K columns
+    /// of X and the rest with --split K.
+    ///
+    /// Examples: rbig mi x.csv y.csv; rbig mi data.csv --split 2
+    Mi {
+        /// First block (or all the data with --split).
+        x: PathBuf,
+        /// Second block.
+        #[arg(required_unless_present = "split", conflicts_with = "split")]
+        y: Option<PathBuf>,
+        /// Use the first K columns of X as the first block, the rest as the second.
+        #[arg(long, value_name = "K")]
+        split: Option<usize>,
+        #[command(flatten)]
+        est: EstimatorArgs,
+    },
+    /// Kullback-Leibler divergence D(P || Q) from samples of P and of Q.
+    ///
+    /// Example: rbig kld p.csv q.csv
+    Kld {
+        /// Samples of P.
+        p: PathBuf,
+        /// Samples of Q (same columns).
+        q: PathBuf,
+        #[command(flatten)]
+        est: EstimatorArgs,
+    },
+}
+
+/// An error with its exit code.
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl From<RbigError> for Failure {
+    fn from(e: RbigError) -> Self {
+        let code = match e {
+            RbigError::NotAModel
+            | RbigError::UnsupportedVersion { .. }
+            | RbigError::CorruptModel(_)
+            | RbigError::Io { .. } => 1,
+            _ => 2,
+        };
+        Failure { message: e.to_string(), code }
+    }
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure { message: message.into(), code: 2 }
+}
+
+fn load_model(path: &Path) -> Result<Rbig, Failure> {
+    Rbig::load(path).map_err(|e| match e {
+        // Name the file: these errors do not carry it.
+        RbigError::NotAModel | RbigError::UnsupportedVersion { .. } | RbigError::CorruptModel(_) => {
+            Failure { message: format!("{}: {e}", path.display()), code: 1 }
+        }
+        other => other.into(),
+    })
+}
+
+fn params(rotation: Rotation, fit: &FitArgs) -> Result<rbig::RbigValidParams, Failure> {
+    let mut p: RbigParams = Rbig::params().rotation(rotation.into()).seed(fit.seed);
+    if let Some(m) = fit.max_layers {
+        p = p.max_layers(m);
+    }
+    if let Some(k) = fit.knots {
+        p = p.knots(Knots::Fixed(k));
+    }
+    Ok(p.check()?)
+}
+
+/// A progress display on stderr that appears only once a fit has run for a second, and
+/// only on a terminal.
+struct Progress {
+    bar: ProgressBar,
+    start: Instant,
+    shown: bool,
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} layer {pos}: {msg}").expect("valid template"));
+        Self { bar, start: Instant::now(), shown: false, enabled: !quiet && std::io::stderr().is_terminal() }
+    }
+
+    fn layer(&mut self, tc: f64) {
+        self.bar.inc(1);
+        self.bar.set_message(format!("total correlation {tc:.4} nats"));
+        if self.enabled && !self.shown && self.start.elapsed() > Duration::from_secs(1) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn emit(out: &OutputArgs, x: &Array2<f64>) -> Result<(), Failure> {
+    match &out.output {
+        Some(path) => Ok(write_matrix(path, x.view(), out.force)?),
+        None => match write_csv(std::io::stdout().lock(), x.view()) {
+            // A closed pipe (`| head`) is the reader's choice, not a failure.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure { message: e.to_string(), code: 1 }),
+            _ => Ok(()),
+        },
+    }
+}
+
+/// Refuses early, before any work, to replace an existing output file.
+fn check_output(path: Option<&Path>, force: bool) -> Result<(), Failure> {
+    match path {
+        Some(p) if !force && p.exists() => Err(RbigError::FileExists(p.to_path_buf()).into()),
+        _ => Ok(()),
+    }
+}
+
+fn estimate_json(key: &str, est: InformationEstimate, units: UnitArg, seconds: f64) -> serde_json::Value {
+    let est = est.in_units(match units {
+        UnitArg::Nats => Units::Nats,
+        UnitArg::Bits => Units::Bits,
+    });
+    json!({ key: est.value(), "units": est.units().name(), "layers": est.layers(), "seconds": seconds })
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Fit { data, output, rotation, fit, force } => {
+            check_output(Some(&output), force)?;
+            let p = params(rotation, &fit)?;
+            let x = read_matrix(&data)?;
+            let start = Instant::now();
+            let mut progress = Progress::new(quiet);
+            let mut tc = 0.0;
+            let model = p.fit_observed(&x, |layer| {
+                tc += layer.tc_reduction;
+                progress.layer(tc);
+            });
+            progress.finish();
+            let model = model?;
+            let seconds = start.elapsed().as_secs_f64();
+            if force {
+                model.save_overwrite(&output)?;
+            } else {
+                model.save(&output)?;
+            }
+            let summary = json!({
+                "n": model.n_train(),
+                "d": model.dim(),
+                "layers": model.n_layers(),
+                "total_correlation": model.total_correlation(),
+                "units": "nats",
+                "seconds": seconds,
+            });
+            println!("{summary}");
+        }
+        Command::Transform { model, data, out } => {
+            check_output(out.output.as_deref(), out.force)?;
+            let m = load_model(&model)?;
+            let z = m.transform(&read_matrix(&data)?)?;
+            emit(&out, &z)?;
+        }
+        Command::Inverse { model, data, out } => {
+            check_output(out.output.as_deref(), out.force)?;
+            let m = load_model(&model)?;
+            let x = m.inverse_transform(&read_matrix(&data)?)?;
+            emit(&out, &x)?;
+        }
+        Command::Score { model, data, out } => {
+            check_output(out.output.as_deref(), out.force)?;
+            let m = load_model(&model)?;
+            let lp = m.log_density(&read_matrix(&data)?)?;
+            emit(&out, &lp.insert_axis(Axis(1)))?;
+        }
+        Command::Sample { model, n, seed, out } => {
+            check_output(out.output.as_deref(), out.force)?;
+            let m = load_model(&model)?;
+            let draws = m.sample(n, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+            emit(&out, &draws)?;
+        }
+        Command::Info { model } => {
+            let m = load_model(&model)?;
+            let p = m.hyperparameters();
+            let knots = match p.knots() {
+                Knots::Auto => json!("auto"),
+                Knots::Fixed(k) => json!(k),
+            };
+            let info = json!({
+                "format_version": FORMAT_VERSION,
+                "n": m.n_train(),
+                "d": m.dim(),
+                "layers": m.n_layers(),
+                "tc_reductions": m.diagnostics().iter().map(|l| l.tc_reduction).collect::<Vec<_>>(),
+                "total_correlation": m.total_correlation(),
+                "entropy": m.entropy(),
+                "units": "nats",
+                "params": {
+                    "rotation": format!("{:?}", p.rotation()).to_lowercase(),
+                    "max_layers": p.max_layers(),
+                    "patience": p.patience(),
+                    "significance": p.significance(),
+                    "knots": knots,
+                    "seed": p.seed(),
+                },
+            });
+            println!("{info}");
+        }
+        Command::Entropy { data, est } => {
+            let x = read_matrix(&data)?;
+            let (value, seconds) = timed(|| information::entropy(&x, &builder(&est)))?;
+            println!("{}", estimate_json("entropy", value, est.units, seconds));
+        }
+        Command::Tc { data, est } => {
+            let x = read_matrix(&data)?;
+            let (value, seconds) = timed(|| information::total_correlation(&x, &builder(&est)))?;
+            println!("{}", estimate_json("total_correlation", value, est.units, seconds));
+        }
+        Command::Mi { x, y, split, est } => {
+            let a = read_matrix(&x)?;
+            let (a, b) = match (y, split) {
+                (Some(y), None) => (a, read_matrix(&y)?),
+                (None, Some(k)) if k >= 1 && k < a.ncols() => {
+                    (a.slice(s![.., ..k]).to_owned(), a.slice(s![.., k..]).to_owned())
+                }
+                (None, Some(k)) => {
+                    return Err(usage(format!(
+                        "--split {k}: {} has {} columns; K must be between 1 and {}",
+                        x.display(),
+                        a.ncols(),
+                        a.ncols().saturating_sub(1)
+                    )))
+                }
+                _ => return Err(usage("give a second data file or --split K")),
+            };
+            if a.nrows() != b.nrows() {
+                return Err(RbigError::RowMismatch { first: a.nrows(), second: b.nrows() }.into());
+            }
+            let (value, seconds) = timed(|| information::mutual_information(&a, &b, &builder(&est)))?;
+            println!("{}", estimate_json("mutual_information", value, est.units, seconds));
+        }
+        Command::Kld { p, q, est } => {
+            let (xp, xq) = (read_matrix(&p)?, read_matrix(&q)?);
+            let (value, seconds) = timed(|| information::kl_divergence(&xp, &xq, &builder(&est)))?;
+            println!("{}", estimate_json("kl_divergence", value, est.units, seconds));
+        }
+    }
+    Ok(())
+}
+
+fn builder(est: &EstimatorArgs) -> RbigParams {
+    let mut p = Rbig::params().rotation(est.rotation.into()).seed(est.fit.seed);
+    if let Some(m) = est.fit.max_layers {
+        p = p.max_layers(m);
+    }
+    if let Some(k) = est.fit.knots {
+        p = p.knots(Knots::Fixed(k));
+    }
+    p
+}
+
+fn timed<T>(f: impl FnOnce() -> Result<T, RbigError>) -> Result<(T, f64), Failure> {
+    let start = Instant::now();
+    let value = f()?;
+    Ok((value, start.elapsed().as_secs_f64()))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("rbig: error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}

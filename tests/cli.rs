@@ -1,0 +1,271 @@
+//! The `rbig` binary, run as a user would: every subcommand, CSV and NPY, bad input.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ndarray::{Array2, ShapeBuilder};
+use ndarray_npy::{read_npy, write_npy};
+use rbig::Rbig;
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("rbig-cli-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn rbig(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rbig")).args(args.iter().map(|a| a.as_ref())).output().unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(ok(out).trim()).unwrap()
+}
+
+/// Exit code 2 and a single stderr line containing every `needle`.
+fn bad_input(out: &Output, needles: &[&str]) {
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{err:?} lacks {n:?}");
+    }
+}
+
+fn write_csv(path: &Path, x: &Array2<f64>) {
+    let text: String =
+        x.rows().into_iter().map(|r| r.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",") + "\n").collect();
+    std::fs::write(path, text).unwrap();
+}
+
+fn parse_csv(text: &str) -> Vec<Vec<f64>> {
+    text.lines().map(|l| l.split(',').map(|c| c.parse().unwrap()).collect()).collect()
+}
+
+fn banana_files(dir: &Dir) -> (PathBuf, Array2<f64>) {
+    let x = common::banana(1500, 5);
+    let p = dir.path("train.csv");
+    write_csv(&p, &x);
+    (p, x)
+}
+
+#[test]
+fn fit_info_score_sample_transform_inverse() {
+    let dir = Dir::new("main");
+    let (train, x) = banana_files(&dir);
+    let model = dir.path("m.rbig");
+    let summary = json(&rbig(&[&"fit", &train, &"-o", &model, &"--quiet"]));
+    for key in ["n", "d", "layers", "total_correlation", "units", "seconds"] {
+        assert!(summary.get(key).is_some(), "fit JSON lacks {key}: {summary}");
+    }
+    assert_eq!(summary["n"], 1500);
+    assert_eq!(summary["d"], 2);
+    assert_eq!(summary["units"], "nats");
+
+    let info = json(&rbig(&[&"info", &model]));
+    assert_eq!(info["format_version"], 1);
+    assert_eq!(info["layers"], summary["layers"]);
+    assert!(info["tc_reductions"].is_array() && info["params"]["rotation"] == "pca");
+
+    // score agrees exactly with the library.
+    let scores: Vec<f64> = parse_csv(&ok(&rbig(&[&"score", &model, &train]))).into_iter().map(|r| r[0]).collect();
+    let lib = Rbig::load(&model).unwrap().log_density(&x).unwrap();
+    assert_eq!(scores, lib.to_vec());
+
+    // transform to .npy, inverse back to CSV: the round trip recovers the data.
+    let z = dir.path("z.npy");
+    ok(&rbig(&[&"transform", &model, &train, &"-o", &z]));
+    let z_arr: Array2<f64> = read_npy(&z).unwrap();
+    assert_eq!(z_arr.dim(), (1500, 2));
+    let back = parse_csv(&ok(&rbig(&[&"inverse", &model, &z])));
+    for (row, orig) in back.iter().zip(x.rows()) {
+        for (a, b) in row.iter().zip(orig) {
+            assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0));
+        }
+    }
+
+    // sample: reproducible with a seed, to CSV or NPY.
+    let a = ok(&rbig(&[&"sample", &model, &"-n", &"5", &"--seed", &"3"]));
+    let b = ok(&rbig(&[&"sample", &model, &"-n", &"5", &"--seed", &"3"]));
+    assert_eq!(a, b);
+    assert_eq!(parse_csv(&a).len(), 5);
+    let draws = dir.path("draws.npy");
+    ok(&rbig(&[&"sample", &model, &"-n", &"7", &"-o", &draws]));
+    let d: Array2<f64> = read_npy(&draws).unwrap();
+    assert_eq!(d.dim(), (7, 2));
+}
+
+#[test]
+fn estimator_commands() {
+    let dir = Dir::new("est");
+    let (train, _) = banana_files(&dir);
+    let y = dir.path("y.csv");
+    write_csv(&y, &common::standard_normal(1500, 1, 9));
+    let cases: [(&str, Vec<&dyn AsRef<std::ffi::OsStr>>); 5] = [
+        ("entropy", vec![&"entropy", &train]),
+        ("total_correlation", vec![&"tc", &train]),
+        ("mutual_information", vec![&"mi", &train, &"--split", &"1"]),
+        ("mutual_information", vec![&"mi", &train, &y]),
+        ("kl_divergence", vec![&"kld", &train, &train]),
+    ];
+    for (key, args) in cases {
+        let v = json(&rbig(&args));
+        assert!(v[key].is_f64(), "{key}: {v}");
+        assert_eq!(v["units"], "nats");
+        assert!(v["layers"].is_u64() && v["seconds"].is_f64());
+    }
+    let nats = json(&rbig(&[&"tc", &train, &"--rotation", &"pca"]))["total_correlation"].as_f64().unwrap();
+    let bits = json(&rbig(&[&"tc", &train, &"--rotation", &"pca", &"--units", &"bits"]));
+    assert_eq!(bits["units"], "bits");
+    assert!((bits["total_correlation"].as_f64().unwrap() * std::f64::consts::LN_2 - nats).abs() < 1e-12);
+    // The banana's columns are strongly dependent; y is independent of it.
+    let mi = json(&rbig(&[&"mi", &train, &"--split", &"1"]))["mutual_information"].as_f64().unwrap();
+    assert!(mi > 0.5, "{mi}");
+}
+
+#[test]
+fn npy_inputs_f32_fortran_and_1d() {
+    let dir = Dir::new("npy");
+    let x = common::banana(800, 8);
+    let c = dir.path("c.npy");
+    write_npy(&c, &x).unwrap();
+    let f = dir.path("f.npy");
+    let fortran = Array2::from_shape_vec((800, 2).f(), x.t().iter().copied().collect()).unwrap();
+    assert_eq!(fortran, x);
+    write_npy(&f, &fortran).unwrap();
+    let f32_path = dir.path("f32.npy");
+    write_npy(&f32_path, &x.mapv(|v| v as f32)).unwrap();
+    let tc = |p: &Path| json(&rbig(&[&"tc", &p, &"--rotation", &"pca"]))["total_correlation"].as_f64().unwrap();
+    assert_eq!(tc(&c), tc(&f), "C and Fortran order read alike");
+    assert!((tc(&c) - tc(&f32_path)).abs() < 0.02, "f32 is the same data, rounded");
+    let one_d = dir.path("one.npy");
+    write_npy(&one_d, &x.column(0).to_owned()).unwrap();
+    let h = json(&rbig(&[&"entropy", &one_d]))["entropy"].as_f64().unwrap();
+    assert!((h - 1.4189).abs() < 0.05, "1-D N(0,1) entropy {h}");
+}
+
+#[test]
+fn text_inputs_with_header_comments_and_tabs() {
+    let dir = Dir::new("text");
+    let x = common::banana(600, 4);
+    let mut tsv = String::from("# exported by hand\nx1\tx2\n");
+    for r in x.rows() {
+        tsv += &format!("{}\t{}\n", r[0], r[1]);
+        tsv += "# a comment line\n";
+    }
+    let t = dir.path("d.tsv");
+    std::fs::write(&t, tsv).unwrap();
+    let c = dir.path("d.csv");
+    write_csv(&c, &x);
+    let a = json(&rbig(&[&"tc", &t, &"--rotation", &"pca"]));
+    let b = json(&rbig(&[&"tc", &c, &"--rotation", &"pca"]));
+    assert_eq!(a["total_correlation"], b["total_correlation"]);
+}
+
+#[test]
+fn bad_cells_and_ragged_rows() {
+    let dir = Dir::new("bad");
+    let (train, _) = banana_files(&dir);
+    let model = dir.path("m.rbig");
+    ok(&rbig(&[&"fit", &train, &"-o", &model]));
+    for (name, body, line, column, content) in [
+        ("nan.csv", "1,2\n3,NaN\n", "line 2", "column 2", "NaN"),
+        ("inf.csv", "1,2\n3,4\ninf,1\n", "line 3", "column 1", "inf"),
+        ("empty.csv", "1,2\n3,\n", "line 2", "column 2", "\"\""),
+        ("text.csv", "a,b\n1,2\n3,oops\n", "line 3", "column 2", "oops"),
+    ] {
+        let p = dir.path(name);
+        std::fs::write(&p, body).unwrap();
+        let out_file = dir.path(&format!("{name}.out.csv"));
+        bad_input(&rbig(&[&"score", &model, &p, &"-o", &out_file]), &[name, line, column, content]);
+        assert!(!out_file.exists(), "nothing written for {name}");
+        bad_input(&rbig(&[&"fit", &p, &"-o", &dir.path("x.rbig")]), &[name, line]);
+        assert!(!dir.path("x.rbig").exists());
+    }
+    let ragged = dir.path("ragged.csv");
+    std::fs::write(&ragged, "1,2\n3,4\n5\n").unwrap();
+    bad_input(&rbig(&[&"tc", &ragged]), &["ragged.csv", "line 3", "1 cells", "2"]);
+    let nan_npy = dir.path("nan.npy");
+    write_npy(&nan_npy, &ndarray::array![[1.0, 2.0], [f64::NAN, 0.0]]).unwrap();
+    bad_input(&rbig(&[&"entropy", &nan_npy]), &["nan.npy", "line 2", "column 1", "NaN"]);
+    // Wrong number of columns for the model.
+    let wide = dir.path("wide.csv");
+    write_csv(&wide, &common::standard_normal(10, 3, 1));
+    bad_input(&rbig(&[&"score", &model, &wide]), &["2 columns", "3"]);
+}
+
+#[test]
+fn files_are_never_overwritten_or_left_partial() {
+    let dir = Dir::new("files");
+    let (train, _) = banana_files(&dir);
+    let model = dir.path("m.rbig");
+    std::fs::write(&model, b"my thesis").unwrap();
+    bad_input(&rbig(&[&"fit", &train, &"-o", &model]), &["m.rbig", "exists"]);
+    assert_eq!(std::fs::read(&model).unwrap(), b"my thesis");
+    ok(&rbig(&[&"fit", &train, &"-o", &model, &"--force"]));
+    let out = dir.path("scores.csv");
+    std::fs::write(&out, b"keep").unwrap();
+    bad_input(&rbig(&[&"score", &model, &train, &"-o", &out]), &["scores.csv", "exists"]);
+    assert_eq!(std::fs::read(&out).unwrap(), b"keep");
+    ok(&rbig(&[&"score", &model, &train, &"-o", &out, &"--force"]));
+    assert_eq!(parse_csv(&std::fs::read_to_string(&out).unwrap()).len(), 1500);
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir.0).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["m.rbig", "scores.csv", "train.csv"], "no temporary files left");
+}
+
+#[test]
+fn foreign_and_newer_model_files() {
+    let dir = Dir::new("models");
+    let (train, _) = banana_files(&dir);
+    let foreign = dir.path("notes.rbig");
+    std::fs::write(&foreign, "just text").unwrap();
+    let out = rbig(&[&"score", &foreign, &train]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("notes.rbig") && err.contains("not an rbig model file"), "{err}");
+    let model = dir.path("m.rbig");
+    ok(&rbig(&[&"fit", &train, &"-o", &model]));
+    let mut bytes = std::fs::read(&model).unwrap();
+    bytes[8..12].copy_from_slice(&7u32.to_le_bytes());
+    let newer = dir.path("newer.rbig");
+    std::fs::write(&newer, bytes).unwrap();
+    let out = rbig(&[&"info", &newer]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("newer.rbig") && err.contains("version 7"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(rbig(&[&"fit"]).status.code(), Some(2));
+    assert_eq!(rbig(&[&"frobnicate"]).status.code(), Some(2));
+    assert_eq!(rbig(&[&"mi", &"x.csv"]).status.code(), Some(2));
+    let dir = Dir::new("usage");
+    let (train, _) = banana_files(&dir);
+    bad_input(&rbig(&[&"mi", &train, &"--split", &"2"]), &["--split 2", "between 1 and 1"]);
+    bad_input(&rbig(&[&"fit", &train, &"-o", &dir.path("m.rbig"), &"--max-layers", &"0"]), &["max_layers"]);
+    let help = ok(&rbig(&[&"score", &"--help"]));
+    assert!(help.contains("Example: rbig score"));
+}
