@@ -14,7 +14,7 @@ use crate::marginal::normal::std_normal_ln_pdf;
 use crate::marginal::{row_entropies, ConstantDimension, MarginalGaussianizer, CHUNK};
 use crate::params::{RbigParams, RbigValidParams};
 use crate::rotation::{fit_ica, fit_pca, full_rank, haar_random, Radial, Rotation, RotationKind, Unmixing};
-use crate::stopping::{NullModel, StopRule};
+use crate::stopping::{linear_null_mean, NullModel, StopRule};
 
 use rayon::prelude::*;
 
@@ -147,11 +147,12 @@ impl Rbig {
     }
 
     /// Fits, in ICA mode, with the linear step `given` applied before the fitted
-    /// unmixing (used to start a joint model from its blocks' unmixings).
+    /// unmixing, its reduction corrected by the given null mean (used to start a joint
+    /// model from its blocks' unmixings).
     pub(crate) fn fit_from(
         params: &RbigValidParams,
         x: ArrayView2<'_, f64>,
-        given: Option<Unmixing>,
+        given: Option<(Unmixing, f64)>,
         observer: &mut dyn FnMut(&LayerDiagnostics),
     ) -> Result<Self> {
         let (n, d) = x.dim();
@@ -178,23 +179,28 @@ impl Rbig {
                 let entropy_change = |step: &Unmixing, work: &mut Array2<f64>, before: &[f64]| {
                     step.forward(work.view_mut(), None);
                     let after = row_entropies(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
-                    let gain = before.iter().sum::<f64>() - after.iter().sum::<f64>() + step.ln_abs_det() - null.mean;
-                    Ok::<_, RbigError>((after, gain))
+                    let change = before.iter().sum::<f64>() - after.iter().sum::<f64>() + step.ln_abs_det();
+                    Ok::<_, RbigError>((after, change))
                 };
-                if let Some(step) = given {
-                    let (after, gain) = entropy_change(&step, &mut work, &before)?;
-                    pre_tc += gain;
+                if let Some((step, null_mean)) = given {
+                    // Corrected by the blocks' own null means, so that it cancels exactly
+                    // against the blocks' unmixings.
+                    let (after, change) = entropy_change(&step, &mut work, &before)?;
+                    pre_tc += change - null_mean;
                     before = after;
                     steps.push(step);
                 }
                 let step = Unmixing::fit(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
                 let mut trial = work.clone();
-                let (after, gain) = entropy_change(&step, &mut trial, &before)?;
-                // A fitted unmixing is kept when it removes significant total correlation
-                // (always, without a given start): after a given start that already
-                // unmixed, FastICA only turns noise, and the Gaussian directions it cannot
-                // pin down would drag the others along.
-                if steps.is_empty() || gain > params.significance * null.sd {
+                let (after, change) = entropy_change(&step, &mut trial, &before)?;
+                let gain = change - null.linear_mean;
+                // A fitted unmixing is kept only when it removes significant total
+                // correlation. On data that are already unmixed it can only hurt: after
+                // a given start, FastICA turns noise, and the Gaussian directions it
+                // cannot pin down drag the others along; on independent heavy-tailed
+                // columns, the small mixing left by noisy covariance estimates leaks
+                // one column's outliers into the others.
+                if gain > params.significance * null.sd {
                     pre_tc += gain;
                     before = after;
                     work = trial;
@@ -326,9 +332,13 @@ impl Rbig {
         self.pre_tc + self.diagnostics.iter().map(|l| l.tc_reduction).sum::<f64>()
     }
 
-    /// The first ICA-mode unmixing step, if the model has one.
-    pub(crate) fn unmixing(&self) -> Option<&Unmixing> {
-        self.unmixing.first()
+    /// The model's first linear unmixing step with the null mean its reduction was
+    /// corrected by, or the identity and 0 when it has none.
+    pub(crate) fn unmixing_or_identity(&self) -> (Unmixing, f64) {
+        match self.unmixing.first() {
+            Some(u) => (u.clone(), linear_null_mean(self.n_train, self.dim, self.params.rotation)),
+            None => (Unmixing::identity(self.dim), 0.0),
+        }
     }
 
     /// Estimated differential entropy of each training column, in nats (Ebrahimi's

@@ -35,6 +35,9 @@ pub(crate) struct NullModel {
     /// Mean gain one fitted spline map shows on Gaussian data of this size by fitting
     /// its own sample (`E[Ĥ(x) + mean ln g'(x)] − E[Ĥ(x')]`, shape parts).
     pub(crate) spline_overfit: f64,
+    /// Mean reduction a linear step (whitening) shows on Gaussian data: the variance
+    /// part alone, no spline being fitted.
+    pub(crate) linear_mean: f64,
     n: usize,
     d: usize,
 }
@@ -98,6 +101,18 @@ pub(crate) fn ln_sd(v: &[f64]) -> f64 {
     0.5 * var.ln()
 }
 
+/// Mean of the variance part of a reduction, `½ Σ ln var(before) − ½ Σ ln var(after)`,
+/// on independent Gaussian data: for PCA (and whitening) it is −½ ln det of a sample
+/// correlation matrix, ≈ ½ Σ_{i<j} r_ij² with r_ij² ~ χ²₁/n; for a random rotation only
+/// second-order terms survive.
+pub(crate) fn linear_null_mean(n: usize, d: usize, kind: RotationKind) -> f64 {
+    let (nf, df) = (n as f64, d as f64);
+    match kind {
+        RotationKind::Pca | RotationKind::Ica => df * (df - 1.0) / (4.0 * nf),
+        RotationKind::Random => (df - 1.0) / (2.0 * nf),
+    }
+}
+
 impl NullModel {
     /// Threshold on the Gaussian total correlation of a layer's covariance above which
     /// it carries dependence beyond noise: the null of `½ Σ_{i<j} r_ij²`, mean
@@ -110,18 +125,18 @@ impl NullModel {
     pub(crate) fn new(n: usize, d: usize, kind: RotationKind, knots: Knots) -> Self {
         let ((before_mean, before_var), (after_mean, after_var), raw_mean) = per_dimension_null(n, knots);
         let (nf, df) = (n as f64, d as f64);
-        // The variance part, ½ Σ ln var(before) − ½ Σ ln var(after), under the null: for
-        // PCA it is −½ ln det of a sample correlation matrix, ≈ ½ Σ_{i<j} r_ij² with
-        // r_ij² ~ χ²₁/n; for a random rotation only second-order terms survive.
-        let (var_mean, var_var) = match kind {
-            RotationKind::Pca | RotationKind::Ica => (df * (df - 1.0) / (4.0 * nf), df * (df - 1.0) / (4.0 * nf * nf)),
-            RotationKind::Random => ((df - 1.0) / (2.0 * nf), 0.5 * (df - 1.0).powi(2) / (df * nf * nf)),
+        // The variance part's spread: Var(½ Σ r_ij²) for PCA; second order for random.
+        let var_mean = linear_null_mean(n, d, kind);
+        let var_var = match kind {
+            RotationKind::Pca | RotationKind::Ica => df * (df - 1.0) / (4.0 * nf * nf),
+            RotationKind::Random => 0.5 * (df - 1.0).powi(2) / (df * nf * nf),
         };
         Self {
             mean: var_mean + df * (before_mean - after_mean),
             sd: (var_var + df * (before_var + after_var)).sqrt(),
             entropy_bias: raw_mean - GAUSSIAN_ENTROPY,
             spline_overfit: before_mean - after_mean,
+            linear_mean: var_mean,
             n,
             d,
         }

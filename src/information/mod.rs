@@ -28,6 +28,7 @@ use crate::error::{RbigError, Result};
 use crate::marginal::normal::HALF_LN_2PI;
 use crate::model::Rbig;
 use crate::params::RbigParams;
+use crate::rotation::RotationKind;
 use linfa::ParamGuard;
 
 /// Units of an information estimate.
@@ -182,12 +183,14 @@ pub fn mutual_information<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     let params = params.check_ref()?;
     let model_x = Rbig::fit_with(params, x.view())?;
     let model_y = Rbig::fit_with(params, y.view())?;
-    if let (Some(ux), Some(uy)) = (model_x.unmixing(), model_y.unmixing()) {
-        // ICA mode: the joint model starts from the blocks' own unmixings, so their
-        // contributions cancel exactly in the difference, then is free to find joint
-        // structure (a shared scale is found by its radial step).
+    if params.rotation() == RotationKind::Ica {
+        // ICA mode: the joint model starts from the blocks' own unmixings (identity for
+        // a block without one), so their contributions cancel exactly in the
+        // difference, then is free to find joint structure: a scale shared by the
+        // blocks is found by its radial step.
+        let ((ux, nx), (uy, ny)) = (model_x.unmixing_or_identity(), model_y.unmixing_or_identity());
         let joint = concatenate(Axis(1), &[x.view(), y.view()]).expect("same number of rows");
-        let model = Rbig::fit_from(params, joint.view(), Some(ux.block_diagonal(uy)), &mut |_| {})?;
+        let model = Rbig::fit_from(params, joint.view(), Some((ux.block_diagonal(&uy), nx + ny)), &mut |_| {})?;
         let mi = model.total_correlation() - model_x.total_correlation() - model_y.total_correlation();
         return Ok(InformationEstimate::from_model(mi, &model));
     }

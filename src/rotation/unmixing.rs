@@ -109,6 +109,18 @@ impl Unmixing {
         Self::try_from(UnmixingParts { mean, sd, v, eigenvalues, u }).map_err(|_| UnmixingError::Singular)
     }
 
+    /// The identity map of `d` dimensions.
+    pub(crate) fn identity(d: usize) -> Unmixing {
+        Self::try_from(UnmixingParts {
+            mean: Array1::zeros(d),
+            sd: Array1::ones(d),
+            v: Array2::eye(d),
+            eigenvalues: Array1::ones(d),
+            u: Array2::eye(d),
+        })
+        .expect("the identity is valid")
+    }
+
     /// The block-diagonal unmixing that applies `self` to the first columns and `other`
     /// to the rest.
     pub(crate) fn block_diagonal(&self, other: &Unmixing) -> Unmixing {
