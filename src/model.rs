@@ -455,12 +455,12 @@ impl Rbig {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        model_file::write_atomic(path.as_ref(), &self.to_bytes(), false)
+        crate::io::write_atomic(path.as_ref(), &self.to_bytes(), false)
     }
 
     /// Saves the model to `path`, atomically replacing any existing file.
     pub fn save_overwrite(&self, path: impl AsRef<Path>) -> Result<()> {
-        model_file::write_atomic(path.as_ref(), &self.to_bytes(), true)
+        crate::io::write_atomic(path.as_ref(), &self.to_bytes(), true)
     }
 
     /// Loads a model saved by [`Rbig::save`].

@@ -14,7 +14,7 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 use crate::information::marginal_entropy::spacing_entropy;
-use crate::marginal::normal::std_normal_quantile;
+use crate::marginal::normal::{std_normal_quantile, HALF_LN_2PI_E};
 use crate::marginal::spline::MonotoneSpline;
 use crate::marginal::Knots;
 use crate::rotation::RotationKind;
@@ -41,9 +41,6 @@ pub(crate) struct NullModel {
     n: usize,
     d: usize,
 }
-
-/// Entropy of the standard normal, `½ ln(2πe)`.
-pub(crate) const GAUSSIAN_ENTROPY: f64 = 1.418_938_533_204_672_7;
 
 /// Mean and variance of a statistic over replicates.
 fn mean_var(v: &[f64]) -> (f64, f64) {
@@ -94,7 +91,7 @@ fn per_dimension_null(n: usize, knots: Knots) -> ((f64, f64), (f64, f64), f64) {
 }
 
 /// ln of the standard deviation (divided by `n`) of a sample.
-pub(crate) fn ln_sd(v: &[f64]) -> f64 {
+fn ln_sd(v: &[f64]) -> f64 {
     let n = v.len() as f64;
     let mean = v.iter().sum::<f64>() / n;
     let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
@@ -134,7 +131,7 @@ impl NullModel {
         Self {
             mean: var_mean + df * (before_mean - after_mean),
             sd: (var_var + df * (before_var + after_var)).sqrt(),
-            entropy_bias: raw_mean - GAUSSIAN_ENTROPY,
+            entropy_bias: raw_mean - HALF_LN_2PI_E,
             spline_overfit: before_mean - after_mean,
             linear_mean: var_mean,
             n,

@@ -22,12 +22,11 @@ use statrs::function::gamma::{digamma, ln_gamma};
 
 use crate::error::Result;
 use crate::information;
+use crate::marginal::normal::HALF_LN_2PI_E;
 use crate::params::RbigParams;
 
 /// Euler–Mascheroni constant.
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
-/// `½ ln(2πe)`.
-const HALF_LN_2PI_E: f64 = 1.418_938_533_204_672_7;
 
 /// What a task measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

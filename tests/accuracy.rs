@@ -72,19 +72,30 @@ fn ica_mode_with_radial_step_round_trips_and_normalizes() {
     let model = Rbig::params().rotation(RotationKind::Ica).check().unwrap().fit(&DatasetBase::from(x.clone())).unwrap();
     let back = model.inverse_transform(&model.transform(&x).unwrap()).unwrap();
     assert!(max_rel_err(&x, &back) <= 1e-9);
-    let (lo, hi, m) = (-40.0, 40.0, 1601);
-    let h = (hi - lo) / (m - 1) as f64;
+    // Heavy tails: the mass beyond ±40 for a t3 is about 1e-4 per axis.
+    let mass = mass_on_grid(&model, (-40.0, 40.0), (-40.0, 40.0), 1601);
+    assert!((mass - 1.0).abs() <= 0.01, "2-D mass {mass}");
+}
+
+/// The integral of a 2-D model's density over a rectangle, by the trapezoid rule on an
+/// `m × m` grid.
+fn mass_on_grid(model: &Rbig, (x_lo, x_hi): (f64, f64), (y_lo, y_hi): (f64, f64), m: usize) -> f64 {
+    let (hx, hy) = ((x_hi - x_lo) / (m - 1) as f64, (y_hi - y_lo) / (m - 1) as f64);
     let grid =
         Array2::from_shape_fn(
             (m * m, 2),
-            |(i, j)| if j == 0 { lo + (i / m) as f64 * h } else { lo + (i % m) as f64 * h },
+            |(i, j)| {
+                if j == 0 {
+                    x_lo + (i / m) as f64 * hx
+                } else {
+                    y_lo + (i % m) as f64 * hy
+                }
+            },
         );
     let p = model.log_density(&grid).unwrap().mapv(f64::exp);
     let rows: Array1<f64> =
-        Array1::from_shape_fn(m, |r| trapezoid(&p.slice(ndarray::s![r * m..(r + 1) * m]).to_owned(), h));
-    let mass = trapezoid(&rows, h);
-    // Heavy tails: the mass beyond ±40 for a t3 is about 1e-4 per axis.
-    assert!((mass - 1.0).abs() <= 0.01, "2-D mass {mass}");
+        Array1::from_shape_fn(m, |r| trapezoid(&p.slice(ndarray::s![r * m..(r + 1) * m]).to_owned(), hy));
+    trapezoid(&rows, hx)
 }
 
 /// Trapezoid rule over a uniform grid.
@@ -113,17 +124,7 @@ fn banana_density_integrates_to_one() {
     let train = banana(5000, 31);
     let model = Rbig::fit(&train).unwrap();
     // The data lie in x1 in [-4, 4], x2 in [-2, 17]; margins around that.
-    let (x_lo, x_hi, y_lo, y_hi, m) = (-7.0, 7.0, -6.0, 30.0, 801);
-    let (hx, hy) = ((x_hi - x_lo) / (m - 1) as f64, (y_hi - y_lo) / (m - 1) as f64);
-    let grid =
-        Array2::from_shape_fn(
-            (m * m, 2),
-            |(i, j)| if j == 0 { x_lo + (i / m) as f64 * hx } else { y_lo + (i % m) as f64 * hy },
-        );
-    let p = model.log_density(&grid).unwrap().mapv(f64::exp);
-    let rows: Array1<f64> =
-        Array1::from_shape_fn(m, |r| trapezoid(&p.slice(ndarray::s![r * m..(r + 1) * m]).to_owned(), hy));
-    let mass = trapezoid(&rows, hx);
+    let mass = mass_on_grid(&model, (-7.0, 7.0), (-6.0, 30.0), 801);
     assert!((mass - 1.0).abs() <= 0.01, "2-D mass {mass}");
 }
 
