@@ -106,6 +106,80 @@ pub(crate) fn check_finite<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result
     Ok(())
 }
 
+/// What ICA mode fits before the layers.
+#[derive(Default)]
+struct PreSteps {
+    unmixing: Vec<Unmixing>,
+    radial: Option<Radial>,
+    /// Spacing entropies of the raw columns (computed here because the first marginal
+    /// fit no longer sees the raw data).
+    raw_entropies: Option<Vec<f64>>,
+    /// Total correlation the steps removed, bias-corrected.
+    tc: f64,
+}
+
+/// ICA mode's steps before the layers, applied to `work` in place: the `given` linear
+/// step, then a fitted linear unmixing and a radial Gaussianization, each kept only if it
+/// removes significant total correlation. A step's reduction follows from the change of
+/// variables: `Σ H(xᵢ) − Σ H(f(x)ᵢ) + E ln |det J|`.
+fn fit_pre_steps(
+    params: &RbigValidParams,
+    null: &NullModel,
+    work: &mut Array2<f64>,
+    given: Option<(Unmixing, f64)>,
+) -> Result<PreSteps> {
+    let n = work.ncols();
+    let raw = row_entropies(work.view()).map_err(|c| RbigError::ConstantColumn { column: c.dim, value: c.value })?;
+    let mut tc = 0.0;
+    let mut steps = Vec::new();
+    let mut before = raw.clone();
+    let entropy_change = |step: &Unmixing, work: &mut Array2<f64>, before: &[f64]| {
+        step.forward(work.view_mut(), None);
+        let after = row_entropies(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+        let change = before.iter().sum::<f64>() - after.iter().sum::<f64>() + step.ln_abs_det();
+        Ok::<_, RbigError>((after, change))
+    };
+    if let Some((step, null_mean)) = given {
+        // Corrected by the blocks' own null means, so that it cancels exactly against the
+        // blocks' unmixings.
+        let (after, change) = entropy_change(&step, work, &before)?;
+        tc += change - null_mean;
+        before = after;
+        steps.push(step);
+    }
+    let step = Unmixing::fit(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+    let mut trial = work.clone();
+    let (after, change) = entropy_change(&step, &mut trial, &before)?;
+    let gain = change - null.linear_mean;
+    // A fitted unmixing is kept only when it removes significant total correlation. On
+    // data that are already unmixed it can only hurt: after a given start, FastICA turns
+    // noise, and the Gaussian directions it cannot pin down drag the others along; on
+    // independent heavy-tailed columns, the small mixing left by noisy covariance
+    // estimates leaks one column's outliers into the others.
+    if gain > params.significance * null.sd {
+        tc += gain;
+        before = after;
+        *work = trial;
+        steps.push(step);
+    }
+    let mut radial = None;
+    if let Some(r) = Radial::fit(work.view(), params.knots) {
+        let mut trial = work.clone();
+        let mut log_det = Array1::<f64>::zeros(n);
+        r.forward(trial.view_mut(), Some(log_det.view_mut()));
+        if let Ok(after) = row_entropies(trial.view()) {
+            let gain = before.iter().sum::<f64>() - after.iter().sum::<f64>() + log_det.mean().unwrap_or(0.0)
+                - null.spline_overfit;
+            if gain > params.significance * null.sd {
+                tc += gain;
+                *work = trial;
+                radial = Some(r);
+            }
+        }
+    }
+    Ok(PreSteps { unmixing: steps, radial, raw_entropies: Some(raw), tc })
+}
+
 /// Rejects Gaussianized data whose covariance is singular: the data lie on a subspace
 /// (exactly collinear columns), where no density exists.
 fn check_rank(variances: &Array1<f64>, layer: usize) -> Result<()> {
@@ -167,65 +241,9 @@ impl Rbig {
         let null = NullModel::new(n, d, params.rotation, params.knots);
         let mut rule = StopRule::new(params.patience, params.significance, null);
         let constant = |c: ConstantDimension| RbigError::ConstantColumn { column: c.dim, value: c.value };
-        // With ICA rotations, two steps go before the layers: a linear unmixing, then a
-        // radial Gaussianization if it removes significant total correlation. Each step's
-        // reduction follows from the change of variables: Σ H(xᵢ) − Σ H(f(x)ᵢ) + E ln |det J|.
-        let mut pre_tc = 0.0;
-        let (unmixing, radial, raw_entropies) = match params.rotation {
-            RotationKind::Ica if d > 1 => {
-                let raw = row_entropies(work.view()).map_err(constant)?;
-                let mut steps = Vec::new();
-                let mut before = raw.clone();
-                let entropy_change = |step: &Unmixing, work: &mut Array2<f64>, before: &[f64]| {
-                    step.forward(work.view_mut(), None);
-                    let after = row_entropies(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
-                    let change = before.iter().sum::<f64>() - after.iter().sum::<f64>() + step.ln_abs_det();
-                    Ok::<_, RbigError>((after, change))
-                };
-                if let Some((step, null_mean)) = given {
-                    // Corrected by the blocks' own null means, so that it cancels exactly
-                    // against the blocks' unmixings.
-                    let (after, change) = entropy_change(&step, &mut work, &before)?;
-                    pre_tc += change - null_mean;
-                    before = after;
-                    steps.push(step);
-                }
-                let step = Unmixing::fit(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
-                let mut trial = work.clone();
-                let (after, change) = entropy_change(&step, &mut trial, &before)?;
-                let gain = change - null.linear_mean;
-                // A fitted unmixing is kept only when it removes significant total
-                // correlation. On data that are already unmixed it can only hurt: after
-                // a given start, FastICA turns noise, and the Gaussian directions it
-                // cannot pin down drag the others along; on independent heavy-tailed
-                // columns, the small mixing left by noisy covariance estimates leaks
-                // one column's outliers into the others.
-                if gain > params.significance * null.sd {
-                    pre_tc += gain;
-                    before = after;
-                    work = trial;
-                    steps.push(step);
-                }
-                let unmixed = before;
-                let mut radial = None;
-                if let Some(r) = Radial::fit(work.view(), params.knots) {
-                    let mut trial = work.clone();
-                    let mut log_det = Array1::<f64>::zeros(n);
-                    r.forward(trial.view_mut(), Some(log_det.view_mut()));
-                    if let Ok(after) = row_entropies(trial.view()) {
-                        let gain = unmixed.iter().sum::<f64>() - after.iter().sum::<f64>()
-                            + log_det.mean().unwrap_or(0.0)
-                            - null.spline_overfit;
-                        if gain > params.significance * null.sd {
-                            pre_tc += gain;
-                            work = trial;
-                            radial = Some(r);
-                        }
-                    }
-                }
-                (steps, radial, Some(raw))
-            }
-            _ => (Vec::new(), None, None),
+        let PreSteps { unmixing, radial, raw_entropies, tc: pre_tc } = match params.rotation {
+            RotationKind::Ica if d > 1 => fit_pre_steps(params, &null, &mut work, given)?,
+            _ => PreSteps::default(),
         };
         let (mut marginal, mut h_input) = MarginalGaussianizer::fit(work.view(), params.knots).map_err(|c| {
             if !unmixing.is_empty() {
