@@ -106,6 +106,14 @@ pub(crate) fn check_finite<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result
     Ok(())
 }
 
+/// Whether `n` samples in `d` dimensions are enough for ICA: FastICA estimates `d(d−1)/2`
+/// angles from higher moments, and with few samples per dimension it finds spurious
+/// non-Gaussian directions in noise faster than the null model can discount them. With
+/// fewer, ICA mode behaves as PCA mode.
+fn ica_has_samples(n: usize, d: usize) -> bool {
+    n >= 20 * d
+}
+
 /// What ICA mode fits before the layers.
 #[derive(Default)]
 struct PreSteps {
@@ -242,7 +250,7 @@ impl Rbig {
         let mut rule = StopRule::new(params.patience, params.significance, null);
         let constant = |c: ConstantDimension| RbigError::ConstantColumn { column: c.dim, value: c.value };
         let PreSteps { unmixing, radial, raw_entropies, tc: pre_tc } = match params.rotation {
-            RotationKind::Ica if d > 1 => fit_pre_steps(params, &null, &mut work, given)?,
+            RotationKind::Ica if d > 1 && ica_has_samples(n, d) => fit_pre_steps(params, &null, &mut work, given)?,
             _ => PreSteps::default(),
         };
         let (mut marginal, mut h_input) = MarginalGaussianizer::fit(work.view(), params.knots).map_err(|c| {
@@ -264,13 +272,13 @@ impl Rbig {
             let log_derivs = marginal.forward_mean_log_deriv(work.view_mut());
             let h_before: f64 = h_input.iter().zip(&log_derivs).map(|(h, l)| h + l).sum();
             let rotation = match params.rotation {
-                RotationKind::Pca => {
-                    let (rotation, variances, _) = fit_pca(work.view());
+                RotationKind::Ica if ica_has_samples(n, d) => {
+                    let (rotation, variances) = fit_ica(work.view(), null.gaussian_threshold(params.significance));
                     check_rank(&variances, index)?;
                     rotation
                 }
-                RotationKind::Ica => {
-                    let (rotation, variances) = fit_ica(work.view(), null.gaussian_threshold(params.significance));
+                RotationKind::Pca | RotationKind::Ica => {
+                    let (rotation, variances, _) = fit_pca(work.view());
                     check_rank(&variances, index)?;
                     rotation
                 }

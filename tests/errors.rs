@@ -121,3 +121,49 @@ fn empty_transform_is_fine() {
     assert_eq!(model.log_density(&empty).unwrap().len(), 0);
     assert_eq!(model.sample(0, &mut rng(1)).dim(), (0, 2));
 }
+
+#[test]
+fn extreme_scales_fit_and_round_trip() {
+    // Regression: at 1e-300 the spline slopes overflowed (a panic in the rotation); at
+    // 1e300 the unmixing's covariance overflowed. Every map now works on a unit scale.
+    let g = standard_normal(2000, 3, 11);
+    for scale in [1e300, 1e-300] {
+        let x = &g * scale;
+        for rotation in [rbig::RotationKind::Pca, rbig::RotationKind::Ica, rbig::RotationKind::Random] {
+            let model = Rbig::params().rotation(rotation).check().unwrap().fit(&DatasetBase::from(x.clone())).unwrap();
+            let z = model.transform(&x).unwrap();
+            assert!(z.iter().all(|v| v.is_finite()), "{scale:e} {rotation:?}");
+            let back = model.inverse_transform(&z).unwrap();
+            let err = back.iter().zip(&x).map(|(a, b)| (a - b).abs() / b.abs()).fold(0.0, f64::max);
+            assert!(err <= 1e-9, "{scale:e} {rotation:?}: relative error {err:e}");
+            assert!(model.log_density(&x).unwrap().iter().all(|v| v.is_finite()));
+            // The entropy moves by ln(scale) per dimension.
+            let shift = model.entropy() - 3.0 * scale.ln();
+            assert!((shift - 4.26).abs() < 0.1, "{scale:e} {rotation:?}: H − 3 ln s = {shift}");
+        }
+    }
+}
+
+#[test]
+fn ica_mode_with_few_samples_per_dimension_does_not_run_away() {
+    // Regression: with 12 samples in 10 dimensions FastICA fitted noise and the fit ran
+    // to max_layers with a total correlation in the thousands.
+    let x = standard_normal(12, 10, 12);
+    let model = Rbig::params().rotation(rbig::RotationKind::Ica).check().unwrap().fit(&DatasetBase::from(x)).unwrap();
+    assert!(model.n_layers() <= 10, "{} layers", model.n_layers());
+}
+
+#[test]
+fn constant_column_error_is_deterministic() {
+    // Several constant columns: the lowest is named, whatever the thread scheduling.
+    let mut x = standard_normal(300, 4, 13);
+    x.column_mut(1).fill(0.0);
+    x.column_mut(3).fill(2.0);
+    for rotation in [rbig::RotationKind::Pca, rbig::RotationKind::Ica] {
+        for _ in 0..5 {
+            let err =
+                Rbig::params().rotation(rotation).check().unwrap().fit(&DatasetBase::from(x.clone())).unwrap_err();
+            assert!(matches!(err, RbigError::ConstantColumn { column: 1, .. }), "{rotation:?}: {err}");
+        }
+    }
+}

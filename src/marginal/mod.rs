@@ -66,6 +66,9 @@ pub(crate) fn row_entropies(x: ArrayView2<'_, f64>) -> Result<Vec<f64>, Constant
             }
             Ok(spacing_entropy(&sorted))
         })
+        .collect::<Vec<_>>()
+        .into_iter()
+        // Sequentially, so that the error reported is the lowest dimension's.
         .collect()
 }
 
@@ -95,6 +98,9 @@ impl MarginalGaussianizer {
                 })?;
                 Ok((map, spacing_entropy(&sorted)))
             })
+            .collect::<Vec<_>>()
+            .into_iter()
+            // Sequentially, so that the error reported is the lowest dimension's.
             .collect::<Result<Vec<_>, _>>()?;
         let (maps, entropies) = fitted.into_iter().unzip();
         Ok((Self { maps }, entropies))

@@ -82,7 +82,13 @@ fn knot_positions(sorted: &[f64], k: usize, quantile: &impl Fn(f64) -> f64) -> V
 pub(crate) struct MonotoneSpline {
     xs: Vec<f64>,
     zs: Vec<f64>,
-    /// Derivative dz/dx at each knot; the end values are also the tail slopes.
+    /// The knots on a unit scale, `(x − center) / scale`: all arithmetic happens there,
+    /// so data at scales from 1e-300 to 1e300 neither underflow nor overflow.
+    us: Vec<f64>,
+    center: f64,
+    scale: f64,
+    ln_scale: f64,
+    /// Derivative dz/du at each knot; the end values are also the tail slopes.
     ds: Vec<f64>,
     ln_d_lo: f64,
     ln_d_hi: f64,
@@ -138,21 +144,32 @@ impl MonotoneSpline {
         if !increasing(&xs) || !increasing(&zs) {
             return Err(SplineError::NotIncreasing);
         }
-        let widths: Vec<f64> = xs.windows(2).map(|w| w[1] - w[0]).collect();
+        // Halves first, so that neither the centre nor the half-range can overflow.
+        let center = xs[0] / 2.0 + xs[k - 1] / 2.0;
+        let scale = xs[k - 1] / 2.0 - xs[0] / 2.0;
+        let us: Vec<f64> = xs.iter().map(|x| (x - center) / scale).collect();
+        if scale.is_nan() || scale <= 0.0 || !increasing(&us) {
+            return Err(SplineError::NotIncreasing);
+        }
+        let widths: Vec<f64> = us.windows(2).map(|w| w[1] - w[0]).collect();
         let slopes: Vec<f64> = (0..k - 1).map(|i| (zs[i + 1] - zs[i]) / widths[i]).collect();
         if slopes.iter().any(|s| !(s.is_finite() && *s > 0.0)) || widths.iter().any(|w| !w.is_finite()) {
             return Err(SplineError::NotIncreasing);
         }
         let mut ds = Vec::with_capacity(k);
-        ds.push(lower_slope.unwrap_or(slopes[0]));
+        // The lower slope is given in data units, dz/dx; on the unit scale it is dz/du.
+        ds.push(lower_slope.map_or(slopes[0], |s| s * scale));
         for i in 1..k - 1 {
             let (h0, h1) = (widths[i - 1], widths[i]);
             let (w0, w1) = (2.0 * h1 + h0, h1 + 2.0 * h0);
             ds.push((w0 + w1) / (w0 / slopes[i - 1] + w1 / slopes[i]));
         }
         ds.push(slopes[k - 2]);
+        if ds.iter().any(|d| !(d.is_finite() && *d > 0.0)) {
+            return Err(SplineError::NotIncreasing);
+        }
         let (ln_d_lo, ln_d_hi) = (ds[0].ln(), ds[k - 1].ln());
-        Ok(Self { xs, zs, ds, ln_d_lo, ln_d_hi, lower_slope })
+        Ok(Self { xs, zs, us, center, scale, ln_scale: scale.ln(), ds, ln_d_lo, ln_d_hi, lower_slope })
     }
 
     /// The same knots with the lower tail's slope fixed to `slope`.
@@ -225,39 +242,41 @@ impl MonotoneSpline {
     /// `z = g(x)` and `ln g'(x)`.
     #[inline]
     pub(crate) fn forward(&self, x: f64) -> (f64, f64) {
-        let last = self.xs.len() - 1;
-        match Self::segment(&self.xs, x) {
-            None if x <= self.xs[0] => (self.zs[0] + self.ds[0] * (x - self.xs[0]), self.ln_d_lo),
-            None => (self.zs[last] + self.ds[last] * (x - self.xs[last]), self.ln_d_hi),
+        let u = (x - self.center) / self.scale;
+        let last = self.us.len() - 1;
+        let (z, ln_dz_du) = match Self::segment(&self.us, u) {
+            None if u <= self.us[0] => (self.zs[0] + self.ds[0] * (u - self.us[0]), self.ln_d_lo),
+            None => (self.zs[last] + self.ds[last] * (u - self.us[last]), self.ln_d_hi),
             Some(k) => {
-                let w = self.xs[k + 1] - self.xs[k];
+                let w = self.us[k + 1] - self.us[k];
                 let h = self.zs[k + 1] - self.zs[k];
                 let s = h / w;
                 let (d0, d1) = (self.ds[k], self.ds[k + 1]);
-                let xi = (x - self.xs[k]) / w;
+                let xi = (u - self.us[k]) / w;
                 let xi1 = xi * (1.0 - xi);
                 let den = s + (d1 + d0 - 2.0 * s) * xi1;
                 let z = self.zs[k] + h * (s * xi * xi + d0 * xi1) / den;
                 let num_d = d1 * xi * xi + 2.0 * s * xi1 + d0 * (1.0 - xi) * (1.0 - xi);
-                let ln_deriv = 2.0 * s.ln() + num_d.ln() - 2.0 * den.ln();
-                (z, ln_deriv)
+                (z, 2.0 * s.ln() + num_d.ln() - 2.0 * den.ln())
             }
-        }
+        };
+        (z, ln_dz_du - self.ln_scale)
     }
 
     /// `z = g(x)` alone (cheaper: no logarithms).
     #[inline]
     pub(crate) fn value(&self, x: f64) -> f64 {
-        let last = self.xs.len() - 1;
-        match Self::segment(&self.xs, x) {
-            None if x <= self.xs[0] => self.zs[0] + self.ds[0] * (x - self.xs[0]),
-            None => self.zs[last] + self.ds[last] * (x - self.xs[last]),
+        let u = (x - self.center) / self.scale;
+        let last = self.us.len() - 1;
+        match Self::segment(&self.us, u) {
+            None if u <= self.us[0] => self.zs[0] + self.ds[0] * (u - self.us[0]),
+            None => self.zs[last] + self.ds[last] * (u - self.us[last]),
             Some(k) => {
-                let w = self.xs[k + 1] - self.xs[k];
+                let w = self.us[k + 1] - self.us[k];
                 let h = self.zs[k + 1] - self.zs[k];
                 let s = h / w;
                 let (d0, d1) = (self.ds[k], self.ds[k + 1]);
-                let xi = (x - self.xs[k]) / w;
+                let xi = (u - self.us[k]) / w;
                 let xi1 = xi * (1.0 - xi);
                 let den = s + (d1 + d0 - 2.0 * s) * xi1;
                 self.zs[k] + h * (s * xi * xi + d0 * xi1) / den
@@ -269,11 +288,11 @@ impl MonotoneSpline {
     #[inline]
     pub(crate) fn inverse(&self, z: f64) -> f64 {
         let last = self.zs.len() - 1;
-        match Self::segment(&self.zs, z) {
-            None if z <= self.zs[0] => self.xs[0] + (z - self.zs[0]) / self.ds[0],
-            None => self.xs[last] + (z - self.zs[last]) / self.ds[last],
+        let u = match Self::segment(&self.zs, z) {
+            None if z <= self.zs[0] => self.us[0] + (z - self.zs[0]) / self.ds[0],
+            None => self.us[last] + (z - self.zs[last]) / self.ds[last],
             Some(k) => {
-                let w = self.xs[k + 1] - self.xs[k];
+                let w = self.us[k + 1] - self.us[k];
                 let h = self.zs[k + 1] - self.zs[k];
                 let s = h / w;
                 let (d0, d1) = (self.ds[k], self.ds[k + 1]);
@@ -285,9 +304,14 @@ impl MonotoneSpline {
                 let disc = (b * b - 4.0 * a * c).max(0.0);
                 // The root in [0, 1] written without cancellation (b > 0, c <= 0 here).
                 let xi = (2.0 * c / (-b - disc.sqrt())).clamp(0.0, 1.0);
-                self.xs[k] + xi * w
+                // Knots map back exactly, so tied data round-trip bit for bit.
+                if xi == 0.0 {
+                    return self.xs[k];
+                }
+                self.us[k] + xi * w
             }
-        }
+        };
+        self.center + self.scale * u
     }
 }
 

@@ -79,9 +79,20 @@ impl Unmixing {
     /// Fits the layer to the `d × n` block `x` (rows = dimensions, none constant).
     pub(crate) fn fit(x: ArrayView2<'_, f64>) -> Result<Self, UnmixingError> {
         let d = x.nrows();
-        let (mean, cov) = mean_and_covariance(x);
-        let sd = cov.diag().mapv(f64::sqrt);
-        let corr = Array2::from_shape_fn((d, d), |(i, j)| cov[(i, j)] / (sd[i] * sd[j]));
+        // Moments of the rows divided by their largest magnitude, so that data near
+        // 1e300 do not overflow when squared; the correlation is unchanged by it.
+        let magnitude = x.map_axis(Axis(1), |row| row.iter().fold(0.0f64, |m, v| m.max(v.abs()))).mapv(|m| {
+            if m > 0.0 {
+                m
+            } else {
+                1.0
+            }
+        });
+        let (mean, cov) = mean_and_covariance((&x / &magnitude.view().insert_axis(Axis(1))).view());
+        let mean = mean * &magnitude;
+        let sd_scaled = cov.diag().mapv(f64::sqrt);
+        let sd = &sd_scaled * &magnitude;
+        let corr = Array2::from_shape_fn((d, d), |(i, j)| cov[(i, j)] / (sd_scaled[i] * sd_scaled[j]));
         let eig = nalgebra::SymmetricEigen::new(nalgebra::DMatrix::from_fn(d, d, |i, j| corr[(i, j)]));
         let mut order: Vec<usize> = (0..d).collect();
         order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]).then(a.cmp(&b)));
