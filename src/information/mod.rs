@@ -4,6 +4,9 @@
 //! [`Rbig::params`]) and return an [`InformationEstimate`]: the value, its units, and the
 //! layers and per-layer total-correlation reductions of the model the value comes from.
 //!
+//! For information measures, [`RotationKind::Ica`] is the accurate choice (PCA stalls on
+//! dependence that is not correlation); see the README's table for both.
+//!
 //! Conventions: differential entropies and divergences of continuous distributions,
 //! natural logarithms (nats) unless you ask for bits with
 //! [`InformationEstimate::in_units`]; rows are samples, columns are dimensions.
@@ -12,9 +15,13 @@
 //!   reductions of a model fitted on `X`.
 //! - [`entropy`]: `H(X) = Σᵢ Ĥ(Xᵢ) − TC(X)`, marginal entropies by the m-spacing
 //!   estimator.
-//! - [`mutual_information`]: `I(X; Y) = TC([G_X(X), G_Y(Y)])`, where `G_X`, `G_Y` are
-//!   models fitted on each block: Gaussianizing a block alone leaves the dependence
-//!   between blocks untouched and removes the dependence within it.
+//! - [`mutual_information`]: with PCA or random rotations, `I(X; Y) = TC([G_X(X),
+//!   G_Y(Y)])`, where `G_X`, `G_Y` are models fitted on each block: Gaussianizing a
+//!   block alone leaves the dependence between blocks untouched and removes the
+//!   dependence within it. With ICA rotations, `I(X; Y) = TC(X, Y) − TC(X) − TC(Y)`,
+//!   the joint model started from the blocks' own linear unmixings so that those cancel
+//!   exactly; the joint model can then find structure shared by the blocks (a common
+//!   scale, as in the multivariate Student-t) that block-wise Gaussianization destroys.
 //! - [`kl_divergence`]: `D(P ‖ Q) = TC(G_Q(X_P)) + Σᵢ D(marginal i of G_Q(X_P) ‖ N(0, 1))`:
 //!   the Gaussianizer of `Q` sends `Q` to `N(0, I)`, and divergences are invariant under
 //!   the same invertible map applied to both.
