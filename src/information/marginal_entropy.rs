@@ -1,19 +1,22 @@
 //! One-dimensional entropy estimation.
 
 /// Differential entropy (nats) of a sorted sample by Ebrahimi's m-spacing estimator with
-/// `m = round(√n / 2)` (at least 1).
+/// `m = round(n^⅓)` (at least 1).
 ///
 /// Spacing estimators need no bins, are scale-equivariant (`H(a·x) = H(x) + ln |a|`)
 /// and barely notice heavy tails: an outlier changes only the few spacings it touches.
 /// Their small-sample bias is nearly the same for all smooth densities, so it cancels
-/// in the differences the fitting loop takes.
+/// in the differences the fitting loop takes. The cube-root window is narrower than the
+/// customary √n/2: it smooths less over sharp peaks (the density of `|z|^2.4` has an
+/// infinite one at 0, where √n/2 overstated the entropy of ten such columns by 0.07 nats,
+/// n^⅓ by 0.05), and the extra variance is accounted for by the null model.
 ///
 /// Tied values would make a spacing zero; spacings are floored at `1e-12` of the range
 /// so the estimate stays finite. Needs at least 2 distinct values.
 pub(crate) fn spacing_entropy(sorted: &[f64]) -> f64 {
     let n = sorted.len();
     debug_assert!(n >= 2);
-    let m = (((n as f64).sqrt() / 2.0).round() as usize).clamp(1, n - 1);
+    let m = (((n as f64).cbrt()).round() as usize).clamp(1, n - 1);
     let floor = (sorted[n - 1] - sorted[0]) * 1e-12;
     let (nf, mf) = (n as f64, m as f64);
     let mut sum = 0.0;
