@@ -259,15 +259,16 @@ fn load_model(path: &Path) -> Result<Rbig, Failure> {
     })
 }
 
-fn params(rotation: Rotation, fit: &FitArgs) -> Result<rbig::RbigValidParams, Failure> {
-    let mut p: RbigParams = Rbig::params().rotation(rotation.into()).seed(fit.seed);
+/// The parameter builder the flags describe.
+fn builder(rotation: Rotation, fit: &FitArgs) -> RbigParams {
+    let mut p = Rbig::params().rotation(rotation.into()).seed(fit.seed);
     if let Some(m) = fit.max_layers {
         p = p.max_layers(m);
     }
     if let Some(k) = fit.knots {
         p = p.knots(Knots::Fixed(k));
     }
-    Ok(p.check()?)
+    p
 }
 
 /// A progress display on stderr that appears only once a fit has run for a second, and
@@ -332,7 +333,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Fit { data, output, rotation, fit, force } => {
             check_output(Some(&output), force)?;
-            let p = params(rotation, &fit)?;
+            let p = builder(rotation, &fit).check()?;
             let x = read_matrix(&data)?;
             let start = Instant::now();
             let mut progress = Progress::new(quiet);
@@ -412,12 +413,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Entropy { data, est } => {
             let x = read_matrix(&data)?;
-            let (value, seconds) = timed(|| information::entropy(&x, &builder(&est)))?;
+            let (value, seconds) = timed(|| information::entropy(&x, &builder(est.rotation, &est.fit)))?;
             println!("{}", estimate_json("entropy", value, est.units, seconds));
         }
         Command::Tc { data, est } => {
             let x = read_matrix(&data)?;
-            let (value, seconds) = timed(|| information::total_correlation(&x, &builder(&est)))?;
+            let (value, seconds) = timed(|| information::total_correlation(&x, &builder(est.rotation, &est.fit)))?;
             println!("{}", estimate_json("total_correlation", value, est.units, seconds));
         }
         Command::Mi { x, y, split, est } => {
@@ -440,27 +441,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if a.nrows() != b.nrows() {
                 return Err(RbigError::RowMismatch { first: a.nrows(), second: b.nrows() }.into());
             }
-            let (value, seconds) = timed(|| information::mutual_information(&a, &b, &builder(&est)))?;
+            let (value, seconds) = timed(|| information::mutual_information(&a, &b, &builder(est.rotation, &est.fit)))?;
             println!("{}", estimate_json("mutual_information", value, est.units, seconds));
         }
         Command::Kld { p, q, est } => {
             let (xp, xq) = (read_matrix(&p)?, read_matrix(&q)?);
-            let (value, seconds) = timed(|| information::kl_divergence(&xp, &xq, &builder(&est)))?;
+            let (value, seconds) = timed(|| information::kl_divergence(&xp, &xq, &builder(est.rotation, &est.fit)))?;
             println!("{}", estimate_json("kl_divergence", value, est.units, seconds));
         }
     }
     Ok(())
-}
-
-fn builder(est: &EstimatorArgs) -> RbigParams {
-    let mut p = Rbig::params().rotation(est.rotation.into()).seed(est.fit.seed);
-    if let Some(m) = est.fit.max_layers {
-        p = p.max_layers(m);
-    }
-    if let Some(k) = est.fit.knots {
-        p = p.knots(Knots::Fixed(k));
-    }
-    p
 }
 
 fn timed<T>(f: impl FnOnce() -> Result<T, RbigError>) -> Result<(T, f64), Failure> {
