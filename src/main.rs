@@ -320,6 +320,37 @@ fn check_output(path: Option<&Path>, force: bool) -> Result<(), Failure> {
     }
 }
 
+/// Warns on stderr about columns where one value holds most rows: a point mass, which a
+/// density model can only smear out (the fit dequantizes ties at the data's resolution,
+/// but a spike of that size still dominates every estimate).
+fn warn_point_masses(path: &Path, x: &Array2<f64>, quiet: bool) {
+    if quiet {
+        return;
+    }
+    for (j, col) in x.columns().into_iter().enumerate() {
+        let mut v = col.to_vec();
+        v.sort_unstable_by(f64::total_cmp);
+        let (mut best, mut run, mut value) = (0usize, 0usize, v[0]);
+        for (i, &a) in v.iter().enumerate() {
+            run = if i > 0 && a == v[i - 1] { run + 1 } else { 1 };
+            if run > best {
+                best = run;
+                value = a;
+            }
+        }
+        let share = best as f64 / v.len() as f64;
+        if share > 0.5 {
+            eprintln!(
+                "rbig: warning: {}: column {} has {:.1}% of its rows at {value}; estimates treat it as continuous \
+                 (ties are spread over the data's resolution) and may be meaningless; consider dropping it",
+                path.display(),
+                j + 1,
+                100.0 * share
+            );
+        }
+    }
+}
+
 fn estimate_json(key: &str, est: InformationEstimate, units: UnitArg, seconds: f64) -> serde_json::Value {
     let est = est.in_units(match units {
         UnitArg::Nats => Units::Nats,
@@ -335,6 +366,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             check_output(Some(&output), force)?;
             let p = builder(rotation, &fit).check()?;
             let x = read_matrix(&data)?;
+            warn_point_masses(&data, &x, quiet);
             let start = Instant::now();
             let mut progress = Progress::new(quiet);
             let mut tc = 0.0;
@@ -413,11 +445,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Entropy { data, est } => {
             let x = read_matrix(&data)?;
+            warn_point_masses(&data, &x, quiet);
             let (value, seconds) = timed(|| information::entropy(&x, &builder(est.rotation, &est.fit)))?;
             println!("{}", estimate_json("entropy", value, est.units, seconds));
         }
         Command::Tc { data, est } => {
             let x = read_matrix(&data)?;
+            warn_point_masses(&data, &x, quiet);
             let (value, seconds) = timed(|| information::total_correlation(&x, &builder(est.rotation, &est.fit)))?;
             println!("{}", estimate_json("total_correlation", value, est.units, seconds));
         }

@@ -106,6 +106,46 @@ pub(crate) fn check_finite<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result
     Ok(())
 }
 
+/// Spreads tied values of each row of the `d × n` block `x` evenly over the row's
+/// resolution (its smallest gap between distinct values), centred on the tied value; the
+/// samples of a tie block take the spread positions in an order drawn from `seed`.
+///
+/// Rounded or integer data put many samples on one value. A density has no atoms, and
+/// the entropy estimates behind the stopping rule break on them (zero spacings look like
+/// entropy −∞, so every layer looks harmful and the fit stops at once). Fitting the data
+/// dequantized at their own resolution keeps everything finite and consistent. A random
+/// order within each block, rather than the row order, adds no dependence between
+/// columns; a fixed seed keeps fits reproducible.
+fn spread_ties(x: &mut Array2<f64>, seed: u64) {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    x.axis_iter_mut(Axis(0)).into_par_iter().enumerate().for_each(|(dim, mut row)| {
+        let mut order: Vec<usize> = (0..row.len()).collect();
+        order.sort_by(|&a, &b| row[a].total_cmp(&row[b]));
+        let resolution =
+            order.windows(2).map(|w| row[w[1]] - row[w[0]]).filter(|g| *g > 0.0).fold(f64::INFINITY, f64::min);
+        if !resolution.is_finite() {
+            return; // constant row: reported by the marginal fit
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(dim as u64);
+        let mut start = 0;
+        while start < order.len() {
+            let value = row[order[start]];
+            let end = start + order[start..].iter().take_while(|&&i| row[i] == value).count();
+            if end - start > 1 {
+                let block = &mut order[start..end];
+                block.shuffle(&mut rng);
+                let count = block.len() as f64;
+                for (k, &i) in block.iter().enumerate() {
+                    row[i] = value + resolution * ((k as f64 + 0.5) / count - 0.5);
+                }
+            }
+            start = end;
+        }
+    });
+}
+
 /// Whether `n` samples in `d` dimensions are enough for ICA: FastICA estimates `d(d−1)/2`
 /// angles from higher moments, and with few samples per dimension it finds spurious
 /// non-Gaussian directions in noise faster than the null model can discount them. With
@@ -246,6 +286,7 @@ impl Rbig {
         }
         check_finite(&x)?;
         let mut work = to_dim_major(&x);
+        spread_ties(&mut work, params.seed);
         let null = NullModel::new(n, d, params.rotation, params.knots);
         let mut rule = StopRule::new(params.patience, params.significance, null);
         let constant = |c: ConstantDimension| RbigError::ConstantColumn { column: c.dim, value: c.value };
