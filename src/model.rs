@@ -107,8 +107,9 @@ pub(crate) fn check_finite<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result
 }
 
 /// Spreads tied values of each row of the `d × n` block `x` evenly over the row's
-/// resolution (its smallest gap between distinct values), centred on the tied value; the
-/// samples of a tie block take the spread positions in an order drawn from `seed`.
+/// resolution (the median gap between neighbouring distinct values), centred on the tied
+/// value; the samples of a tie block take the spread positions in an order drawn from
+/// `seed`.
 ///
 /// Rounded or integer data put many samples on one value. A density has no atoms, and
 /// the entropy estimates behind the stopping rule break on them (zero spacings look like
@@ -122,11 +123,15 @@ fn spread_ties(x: &mut Array2<f64>, seed: u64) {
     x.axis_iter_mut(Axis(0)).into_par_iter().enumerate().for_each(|(dim, mut row)| {
         let mut order: Vec<usize> = (0..row.len()).collect();
         order.sort_by(|&a, &b| row[a].total_cmp(&row[b]));
-        let resolution =
-            order.windows(2).map(|w| row[w[1]] - row[w[0]]).filter(|g| *g > 0.0).fold(f64::INFINITY, f64::min);
-        if !resolution.is_finite() {
-            return; // constant row: reported by the marginal fit
+        // The typical gap between neighbouring distinct values: the lattice step of
+        // rounded data. (The smallest gap would be fooled by a few values that differ
+        // only by a rounding error in the last decimal.)
+        let mut gaps: Vec<f64> = order.windows(2).map(|w| row[w[1]] - row[w[0]]).filter(|g| *g > 0.0).collect();
+        if gaps.is_empty() || gaps.len() + 1 == order.len() {
+            return; // constant (reported by the marginal fit) or no ties
         }
+        let mid = gaps.len() / 2;
+        let resolution = *gaps.select_nth_unstable_by(mid, f64::total_cmp).1;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(dim as u64);
         let mut start = 0;
