@@ -11,7 +11,7 @@ use crate::bijector::Bijector;
 use crate::error::{RbigError, Result};
 use crate::io::model_file;
 use crate::marginal::normal::std_normal_ln_pdf;
-use crate::marginal::{row_entropies, ConstantDimension, MarginalGaussianizer, CHUNK};
+use crate::marginal::{row_entropies, MarginalGaussianizer, CHUNK};
 use crate::params::{RbigParams, RbigValidParams};
 use crate::rotation::{fit_ica, fit_pca, full_rank, haar_random, Radial, Rotation, RotationKind, Unmixing};
 use crate::stopping::{linear_null_mean, NullModel, StopRule};
@@ -182,7 +182,7 @@ fn fit_pre_steps(
     given: Option<(Unmixing, f64)>,
 ) -> Result<PreSteps> {
     let n = work.ncols();
-    let raw = row_entropies(work.view()).map_err(|c| RbigError::ConstantColumn { column: c.dim, value: c.value })?;
+    let raw = row_entropies(work.view())?;
     let mut tc = 0.0;
     let mut steps = Vec::new();
     let mut before = raw.clone();
@@ -294,7 +294,6 @@ impl Rbig {
         spread_ties(&mut work, params.seed);
         let null = NullModel::new(n, d, params.rotation, params.knots);
         let mut rule = StopRule::new(params.patience, params.significance, null);
-        let constant = |c: ConstantDimension| RbigError::ConstantColumn { column: c.dim, value: c.value };
         let PreSteps { unmixing, radial, raw_entropies, tc: pre_tc } = match params.rotation {
             RotationKind::Ica if d > 1 && ica_has_samples(n, d) => fit_pre_steps(params, &null, &mut work, given)?,
             _ => PreSteps::default(),
@@ -303,7 +302,7 @@ impl Rbig {
             if !unmixing.is_empty() {
                 RbigError::Degenerate { layer: 0 }
             } else {
-                constant(c)
+                c.into()
             }
         })?;
         let raw_entropies = raw_entropies.unwrap_or_else(|| h_input.clone());

@@ -52,9 +52,19 @@ pub(crate) struct ConstantDimension {
     pub(crate) value: f64,
 }
 
-/// Spacing entropy estimate of each row of the `d × n` block `x`; a constant row is an
-/// error.
-pub(crate) fn row_entropies(x: ArrayView2<'_, f64>) -> Result<Vec<f64>, ConstantDimension> {
+impl From<ConstantDimension> for crate::error::RbigError {
+    fn from(c: ConstantDimension) -> Self {
+        crate::error::RbigError::ConstantColumn { column: c.dim, value: c.value }
+    }
+}
+
+/// Applies `f(dim, sorted row)` to each row of the `d × n` block `x`, sorted, in
+/// parallel; a constant row is an error. When several rows fail, the lowest is reported,
+/// whatever the thread scheduling.
+fn per_sorted_row<T: Send>(
+    x: ArrayView2<'_, f64>,
+    f: impl Fn(usize, &[f64]) -> Result<T, ConstantDimension> + Sync,
+) -> Result<Vec<T>, ConstantDimension> {
     x.axis_iter(Axis(0))
         .into_par_iter()
         .enumerate()
@@ -64,12 +74,17 @@ pub(crate) fn row_entropies(x: ArrayView2<'_, f64>) -> Result<Vec<f64>, Constant
             if sorted[0] == sorted[sorted.len() - 1] {
                 return Err(ConstantDimension { dim, value: sorted[0] });
             }
-            Ok(spacing_entropy(&sorted))
+            f(dim, &sorted)
         })
         .collect::<Vec<_>>()
         .into_iter()
-        // Sequentially, so that the error reported is the lowest dimension's.
         .collect()
+}
+
+/// Spacing entropy estimate of each row of the `d × n` block `x`; a constant row is an
+/// error.
+pub(crate) fn row_entropies(x: ArrayView2<'_, f64>) -> Result<Vec<f64>, ConstantDimension> {
+    per_sorted_row(x, |_, sorted| Ok(spacing_entropy(sorted)))
 }
 
 /// Per-dimension Gaussianizing maps of one layer.
@@ -84,24 +99,12 @@ impl MarginalGaussianizer {
     /// Also returns the spacing entropy estimate of each row, which needs the same sort.
     pub(crate) fn fit(x: ArrayView2<'_, f64>, knots: Knots) -> Result<(Self, Vec<f64>), ConstantDimension> {
         let n_knots = knots.count(x.ncols());
-        let fitted = x
-            .axis_iter(Axis(0))
-            .into_par_iter()
-            .enumerate()
-            .map(|(dim, row)| {
-                let mut sorted = row.to_vec();
-                sorted.sort_unstable_by(f64::total_cmp);
-                let map = MonotoneSpline::fit_sorted(&sorted, n_knots, std_normal_quantile).map_err(|e| match e {
-                    SplineError::TooFewDistinct | SplineError::NotIncreasing => {
-                        ConstantDimension { dim, value: sorted[0] }
-                    }
-                })?;
-                Ok((map, spacing_entropy(&sorted)))
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            // Sequentially, so that the error reported is the lowest dimension's.
-            .collect::<Result<Vec<_>, _>>()?;
+        let fitted = per_sorted_row(x, |dim, sorted| {
+            let map = MonotoneSpline::fit_sorted(sorted, n_knots, std_normal_quantile).map_err(|e| match e {
+                SplineError::TooFewDistinct | SplineError::NotIncreasing => ConstantDimension { dim, value: sorted[0] },
+            })?;
+            Ok((map, spacing_entropy(sorted)))
+        })?;
         let (maps, entropies) = fitted.into_iter().unzip();
         Ok((Self { maps }, entropies))
     }

@@ -10,7 +10,7 @@
 //! `d · (h(s) − s) + ln h'(s)` at `s = ln |z|`. The lower tail of `h` has slope 1, so
 //! near the origin the map is a plain scaling and the density stays finite there.
 
-use ndarray::{Array1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
+use ndarray::{ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
@@ -52,18 +52,17 @@ impl Radial {
     }
 }
 
-/// Applies `f(norm) -> (scale, log_det)` to every column of `x`, chunked for determinism.
+/// Scales every column of `x` by `f(norm).0`, adding `f(norm).1` to `log_det` if given;
+/// chunked for determinism.
 fn scale_columns(
     mut x: ArrayViewMut2<'_, f64>,
-    log_det: Option<ArrayViewMut1<'_, f64>>,
+    mut log_det: Option<ArrayViewMut1<'_, f64>>,
     f: impl Fn(f64) -> (f64, f64) + Sync,
 ) {
-    let mut ld_buf = Array1::<f64>::zeros(if log_det.is_some() { x.ncols() } else { 0 });
     let chunks: Vec<_> = x.axis_chunks_iter_mut(Axis(1), CHUNK).collect();
-    let lds: Vec<_> = if log_det.is_some() {
-        ld_buf.axis_chunks_iter_mut(Axis(0), CHUNK).map(Some).collect()
-    } else {
-        chunks.iter().map(|_| None).collect()
+    let lds: Vec<_> = match log_det.as_mut() {
+        Some(ld) => ld.axis_chunks_iter_mut(Axis(0), CHUNK).map(Some).collect(),
+        None => chunks.iter().map(|_| None).collect(),
     };
     chunks.into_par_iter().zip(lds).for_each(|(mut c, mut ld)| {
         for (j, mut col) in c.axis_iter_mut(Axis(1)).enumerate() {
@@ -71,13 +70,10 @@ fn scale_columns(
             let (scale, l) = f(norm);
             col *= scale;
             if let Some(ld) = ld.as_mut() {
-                ld[j] = l;
+                ld[j] += l;
             }
         }
     });
-    if let Some(mut out) = log_det {
-        out += &ld_buf;
-    }
 }
 
 impl Bijector for Radial {
