@@ -39,6 +39,7 @@ pub mod information;
 pub mod io;
 mod marginal;
 mod model;
+mod numeric;
 mod params;
 mod rotation;
 mod stopping;

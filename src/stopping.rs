@@ -17,6 +17,7 @@ use crate::information::marginal_entropy::spacing_entropy;
 use crate::marginal::normal::{std_normal_quantile, HALF_LN_2PI_E};
 use crate::marginal::spline::MonotoneSpline;
 use crate::marginal::Knots;
+use crate::numeric::{sort_floats, LnSum};
 use crate::rotation::RotationKind;
 
 /// Seed of the null simulations: fixed, so fits are reproducible.
@@ -69,18 +70,17 @@ fn per_dimension_null(n: usize, knots: Knots) -> ((f64, f64), (f64, f64), f64) {
         .map(|rep| {
             let mut rng = ChaCha8Rng::seed_from_u64(NULL_SEED);
             rng.set_stream(rep as u64);
-            let mut v: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
-            v.sort_unstable_by(f64::total_cmp);
+            let mut v = sort_floats((0..n).map(|_| StandardNormal.sample(&mut rng)).collect());
             let h = spacing_entropy(&v);
             let after = h - ln_sd(&v);
             let map = MonotoneSpline::fit_sorted(&v, n_knots, std_normal_quantile).expect("distinct normal draws");
-            let mut mean_ld = 0.0;
+            let mut ln_deriv = LnSum::default();
             for x in v.iter_mut() {
-                let (z, l) = map.forward(*x);
+                let (z, dz_du) = map.forward_unit(*x);
                 *x = z;
-                mean_ld += l;
+                ln_deriv.push(dz_du);
             }
-            mean_ld /= n as f64;
+            let mean_ld = ln_deriv.total() / n as f64 - map.ln_scale();
             (h + mean_ld - ln_sd(&v), after, h)
         })
         .collect();

@@ -1,5 +1,7 @@
 //! One-dimensional entropy estimation.
 
+use crate::numeric::LnSum;
+
 /// Differential entropy (nats) of a sorted sample by Ebrahimi's m-spacing estimator with
 /// `m = round(n^⅓)` (at least 1).
 ///
@@ -19,7 +21,7 @@ pub(crate) fn spacing_entropy(sorted: &[f64]) -> f64 {
     let m = (((n as f64).cbrt()).round() as usize).clamp(1, n - 1);
     let floor = (sorted[n - 1] - sorted[0]) * 1e-12;
     let (nf, mf) = (n as f64, m as f64);
-    let mut sum = 0.0;
+    let mut sum = LnSum::default();
     for i in 0..n {
         let hi = sorted[(i + m).min(n - 1)];
         let lo = sorted[i.saturating_sub(m)];
@@ -31,9 +33,9 @@ pub(crate) fn spacing_entropy(sorted: &[f64]) -> f64 {
         } else {
             2.0
         };
-        sum += (nf / (c * mf) * (hi - lo).max(floor)).ln();
+        sum.push(nf / (c * mf) * (hi - lo).max(floor));
     }
-    sum / nf
+    sum.total() / nf
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bijector::Bijector;
 use crate::information::marginal_entropy::spacing_entropy;
+use crate::numeric::{sort_floats, LnSum};
 use normal::std_normal_quantile;
 use spline::{MonotoneSpline, SplineError};
 
@@ -69,8 +70,7 @@ fn per_sorted_row<T: Send>(
         .into_par_iter()
         .enumerate()
         .map(|(dim, row)| {
-            let mut sorted = row.to_vec();
-            sorted.sort_unstable_by(f64::total_cmp);
+            let sorted = sort_floats(row.to_vec());
             if sorted[0] == sorted[sorted.len() - 1] {
                 return Err(ConstantDimension { dim, value: sorted[0] });
             }
@@ -116,13 +116,13 @@ impl MarginalGaussianizer {
             .into_par_iter()
             .zip(self.maps.par_iter())
             .map(|(mut row, map)| {
-                let mut sum = 0.0;
+                let mut sum = LnSum::default();
                 for v in row.iter_mut() {
-                    let (z, l) = map.forward(*v);
+                    let (z, dz_du) = map.forward_unit(*v);
                     *v = z;
-                    sum += l;
+                    sum.push(dz_du);
                 }
-                sum / row.len() as f64
+                sum.total() / row.len() as f64 - map.ln_scale()
             })
             .collect()
     }
@@ -146,13 +146,20 @@ impl Bijector for MarginalGaussianizer {
             Some(mut log_det) => {
                 let chunks: Vec<_> =
                     x.axis_chunks_iter_mut(Axis(1), CHUNK).zip(log_det.axis_chunks_iter_mut(Axis(0), CHUNK)).collect();
+                // Σ ln(dz/du) per sample over the dimensions, one logarithm per sample
+                // (or per 16 dimensions) instead of one per value.
+                let ln_scales: f64 = self.maps.iter().map(MonotoneSpline::ln_scale).sum();
                 chunks.into_par_iter().for_each(|(mut xc, mut ld)| {
+                    let mut sums = vec![LnSum::default(); ld.len()];
                     for (mut row, map) in xc.axis_iter_mut(Axis(0)).zip(&self.maps) {
-                        for (v, acc) in row.iter_mut().zip(ld.iter_mut()) {
-                            let (z, l) = map.forward(*v);
+                        for (v, acc) in row.iter_mut().zip(sums.iter_mut()) {
+                            let (z, dz_du) = map.forward_unit(*v);
                             *v = z;
-                            *acc += l;
+                            acc.push(dz_du);
                         }
+                    }
+                    for (l, sum) in ld.iter_mut().zip(sums) {
+                        *l += sum.total() - ln_scales;
                     }
                 });
             }

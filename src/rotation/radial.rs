@@ -31,12 +31,12 @@ impl Radial {
     /// least two distinct positive values.
     pub(crate) fn fit(z: ArrayView2<'_, f64>, knots: Knots) -> Option<Self> {
         let d = z.nrows();
-        let mut log_norms: Vec<f64> = z
+        let log_norms: Vec<f64> = z
             .axis_iter(Axis(1))
             .map(|col| 0.5 * col.iter().map(|v| v * v).sum::<f64>().ln())
             .filter(|v| v.is_finite())
             .collect();
-        log_norms.sort_unstable_by(f64::total_cmp);
+        let log_norms = crate::numeric::sort_floats(log_norms);
         let chi2 = ChiSquared::new(d as f64).ok()?;
         let target = |u: f64| 0.5 * chi2.inverse_cdf(u).ln();
         let map = MonotoneSpline::fit_sorted(&log_norms, knots.count(log_norms.len()), target).ok()?;

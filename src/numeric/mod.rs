@@ -1,0 +1,7 @@
+//! Small numeric kernels the hot loops share: sorting floats and summing logarithms.
+
+mod ln_sum;
+mod sort;
+
+pub(crate) use ln_sum::LnSum;
+pub(crate) use sort::sort_floats;
