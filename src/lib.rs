@@ -33,6 +33,8 @@
 //! [`ParamGuard::check`]; the checked parameters implement linfa's `Fit`, and the
 //! fitted model implements `Transformer`.
 
+#[doc(hidden)]
+pub mod bench_support;
 mod bijector;
 pub mod error;
 pub mod information;

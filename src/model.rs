@@ -2,12 +2,14 @@
 
 use std::path::Path;
 
-use ndarray::{Array1, Array2, ArrayBase, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Data, Ix2};
+use ndarray::{
+    Array1, Array2, ArrayBase, ArrayView2, ArrayViewMut, ArrayViewMut1, ArrayViewMut2, Axis, Data, Dimension, Ix2,
+};
 use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-use crate::bijector::Bijector;
+use crate::bijector::{par_forward, par_inverse, Bijector};
 use crate::error::{RbigError, Result};
 use crate::io::model_file;
 use crate::marginal::normal::std_normal_ln_pdf;
@@ -193,7 +195,7 @@ fn fit_pre_steps(
     let mut steps = Vec::new();
     let mut before = raw.clone();
     let entropy_change = |step: &Unmixing, work: &mut Array2<f64>, before: &[f64]| {
-        step.forward(work.view_mut(), None);
+        par_forward(step, work.view_mut(), None);
         let after = row_entropies(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
         let change = before.iter().sum::<f64>() - after.iter().sum::<f64>() + step.ln_abs_det();
         Ok::<_, RbigError>((after, change))
@@ -225,7 +227,7 @@ fn fit_pre_steps(
     if let Some(r) = Radial::fit(work.view(), params.knots) {
         let mut trial = work.clone();
         let mut log_det = Array1::<f64>::zeros(n);
-        r.forward(trial.view_mut(), Some(log_det.view_mut()));
+        par_forward(&r, trial.view_mut(), Some(log_det.view_mut()));
         if let Ok(after) = row_entropies(trial.view()) {
             let gain = before.iter().sum::<f64>() - after.iter().sum::<f64>() + log_det.mean().unwrap_or(0.0)
                 - null.spline_overfit;
@@ -340,7 +342,7 @@ impl Rbig {
                     haar_random(work.view(), params.seed, index)
                 }
             };
-            rotation.forward(work.view_mut(), None);
+            par_forward(&rotation, work.view_mut(), None);
             let (next, h_next) = MarginalGaussianizer::fit(work.view(), params.knots)
                 .map_err(|_| RbigError::Degenerate { layer: index })?;
             let raw = h_before - h_next.iter().sum::<f64>();
@@ -430,36 +432,54 @@ impl Rbig {
         self.marginal_entropies.iter().sum::<f64>() - self.total_correlation()
     }
 
-    fn check_input<S: Data<Elem = f64>>(&self, x: &ArrayBase<S, Ix2>) -> Result<()> {
+    /// The steps of the stack, in forward order.
+    fn steps(&self) -> impl DoubleEndedIterator<Item = &dyn Bijector> {
+        let unmixing = self.unmixing.iter().map(|u| u as &dyn Bijector);
+        let radial = self.radial.iter().map(|r| r as &dyn Bijector);
+        unmixing.chain(radial).chain(self.layers.iter().map(|l| l as &dyn Bijector))
+    }
+
+    /// Runs `f` on the rows of `x` (rows = samples) in blocks of [`CHUNK`], in parallel:
+    /// each block is copied into the dimension-major layout the steps work on, checked
+    /// for non-finite values, and handed to `f` with the matching block of `out`. A
+    /// block then goes through the whole stack while it is in cache, instead of every
+    /// step sweeping the whole data set.
+    ///
+    /// # Errors
+    /// A column count different from the model's, or a NaN or infinite value (the first
+    /// in row order).
+    fn per_block<S, O>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        mut out: ArrayViewMut<'_, f64, O>,
+        f: impl Fn(ArrayViewMut2<'_, f64>, ArrayViewMut<'_, f64, O>) + Sync,
+    ) -> Result<()>
+    where
+        S: Data<Elem = f64>,
+        O: Dimension,
+    {
         if x.ncols() != self.dim {
             return Err(RbigError::DimensionMismatch { expected: self.dim, found: x.ncols() });
         }
-        check_finite(x)
-    }
-
-    /// Runs the stack forward on dimension-major data, accumulating log|det J| if asked.
-    fn forward_dim_major(&self, work: &mut Array2<f64>, mut log_det: Option<&mut Array1<f64>>) {
-        for u in &self.unmixing {
-            u.forward(work.view_mut(), log_det.as_mut().map(|l| l.view_mut()));
-        }
-        if let Some(r) = &self.radial {
-            r.forward(work.view_mut(), log_det.as_mut().map(|l| l.view_mut()));
-        }
-        for layer in &self.layers {
-            layer.forward(work.view_mut(), log_det.as_mut().map(|l| l.view_mut()));
-        }
-    }
-
-    fn inverse_dim_major(&self, work: &mut Array2<f64>) {
-        for layer in self.layers.iter().rev() {
-            layer.inverse(work.view_mut());
-        }
-        if let Some(r) = &self.radial {
-            r.inverse(work.view_mut());
-        }
-        for u in self.unmixing.iter().rev() {
-            u.inverse(work.view_mut());
-        }
+        let blocks: Vec<_> = x.axis_chunks_iter(Axis(0), CHUNK).zip(out.axis_chunks_iter_mut(Axis(0), CHUNK)).collect();
+        let checked: Vec<Result<()>> = blocks
+            .into_par_iter()
+            .enumerate()
+            .map(|(b, (rows, out))| {
+                let mut work = Array2::<f64>::zeros((self.dim, rows.nrows()));
+                for (i, row) in rows.axis_iter(Axis(0)).enumerate() {
+                    for (column, &value) in row.iter().enumerate() {
+                        if !value.is_finite() {
+                            return Err(RbigError::NonFinite { row: b * CHUNK + i, column, value });
+                        }
+                        work[(column, i)] = value;
+                    }
+                }
+                f(work.view_mut(), out);
+                Ok(())
+            })
+            .collect();
+        checked.into_iter().collect()
     }
 
     /// Maps data (rows = samples) to the Gaussianized space.
@@ -467,10 +487,14 @@ impl Rbig {
     /// # Errors
     /// A column count different from the model's, or a NaN or infinite value.
     pub fn transform<S: Data<Elem = f64>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Array2<f64>> {
-        self.check_input(x)?;
-        let mut work = to_dim_major(x);
-        self.forward_dim_major(&mut work, None);
-        Ok(to_sample_major(work))
+        let mut z = Array2::<f64>::zeros(x.dim());
+        self.per_block(x, z.view_mut(), |mut work, mut out| {
+            for step in self.steps() {
+                step.forward(work.view_mut(), None);
+            }
+            out.assign(&work.t());
+        })?;
+        Ok(z)
     }
 
     /// Maps Gaussianized points back to data space: the exact inverse of [`Rbig::transform`].
@@ -478,10 +502,14 @@ impl Rbig {
     /// # Errors
     /// A column count different from the model's, or a NaN or infinite value.
     pub fn inverse_transform<S: Data<Elem = f64>>(&self, z: &ArrayBase<S, Ix2>) -> Result<Array2<f64>> {
-        self.check_input(z)?;
-        let mut work = to_dim_major(z);
-        self.inverse_dim_major(&mut work);
-        Ok(to_sample_major(work))
+        let mut x = Array2::<f64>::zeros(z.dim());
+        self.per_block(z, x.view_mut(), |mut work, mut out| {
+            for step in self.steps().rev() {
+                step.inverse(work.view_mut());
+            }
+            out.assign(&work.t());
+        })?;
+        Ok(x)
     }
 
     /// Log-density of each row under the model, in nats:
@@ -490,27 +518,26 @@ impl Rbig {
     /// # Errors
     /// A column count different from the model's, or a NaN or infinite value.
     pub fn log_density<S: Data<Elem = f64>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Array1<f64>> {
-        self.check_input(x)?;
-        let n = x.nrows();
-        let mut work = to_dim_major(x);
-        let mut log_det = Array1::<f64>::zeros(n);
-        self.forward_dim_major(&mut work, Some(&mut log_det));
-        let chunks: Vec<_> =
-            log_det.axis_chunks_iter_mut(Axis(0), CHUNK).zip(work.axis_chunks_iter(Axis(1), CHUNK)).collect();
-        chunks.into_par_iter().for_each(|(mut ld, z)| {
-            for row in z.axis_iter(Axis(0)) {
-                for (acc, &v) in ld.iter_mut().zip(row) {
+        let mut log_p = Array1::<f64>::zeros(x.nrows());
+        self.per_block(x, log_p.view_mut(), |mut work, mut out| {
+            for step in self.steps() {
+                step.forward(work.view_mut(), Some(out.view_mut()));
+            }
+            for row in work.axis_iter(Axis(0)) {
+                for (acc, &v) in out.iter_mut().zip(row) {
                     *acc += std_normal_ln_pdf(v);
                 }
             }
-        });
-        Ok(log_det)
+        })?;
+        Ok(log_p)
     }
 
     /// Draws `n` samples (rows) from the model.
     pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Array2<f64> {
         let mut work = Array2::from_shape_simple_fn((self.dim, n), || rng.sample::<f64, _>(StandardNormal));
-        self.inverse_dim_major(&mut work);
+        for step in self.steps().rev() {
+            par_inverse(step, work.view_mut());
+        }
         to_sample_major(work)
     }
 

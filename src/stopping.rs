@@ -8,6 +8,9 @@
 //! every kept layer's reduction has the null mean subtracted, so useless layers add no
 //! bias to the total correlation.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -60,7 +63,42 @@ fn mean_var(v: &[f64]) -> (f64, f64) {
 /// simulating it per dimension would overstate the noise.
 /// Also returns the mean spacing entropy itself, whose excess over the true entropy
 /// `½ ln(2πe)` is the estimator's bias at this `n`.
-fn per_dimension_null(n: usize, knots: Knots) -> ((f64, f64), (f64, f64), f64) {
+///
+/// The simulation costs about as much as two layers of a fit; its results are kept for
+/// the life of the process, so the several fits of one estimate (mutual information fits
+/// three models on the same rows) and repeated fits pay for it once.
+fn per_dimension_null(n: usize, knots: Knots) -> PerDimensionNull {
+    let key = (n, knots.count(n));
+    let cache = NULL_CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        return *hit;
+    }
+    let null = simulate_per_dimension_null(n, knots);
+    let mut map = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    // Entries are a few numbers; the bound only guards against unbounded growth in a
+    // long-lived process fitting many sizes.
+    if map.len() >= 4096 {
+        map.clear();
+    }
+    map.insert(key, null);
+    null
+}
+
+type NullCache = Mutex<HashMap<(usize, usize), PerDimensionNull>>;
+static NULL_CACHE: OnceLock<NullCache> = OnceLock::new();
+
+/// Empties the cache of [`per_dimension_null`] (for benchmarks of a first fit).
+pub(crate) fn clear_null_cache() {
+    if let Some(cache) = NULL_CACHE.get() {
+        cache.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+}
+
+/// Mean and variance of the before- and after-rotation shape parts, and the mean raw
+/// spacing entropy (see [`per_dimension_null`]).
+type PerDimensionNull = ((f64, f64), (f64, f64), f64);
+
+fn simulate_per_dimension_null(n: usize, knots: Knots) -> PerDimensionNull {
     // Enough replicates for the means to be known to a small fraction of their spread,
     // without costing much more than a million normal draws.
     let reps = (1_000_000 / n.max(1)).clamp(16, 256);

@@ -244,6 +244,64 @@ fn uniform_matrix(d: usize, seed: u64) -> Array2<f64> {
     Array2::from_shape_simple_fn((d, d), || u.sample(&mut rng))
 }
 
+/// Linearly mixed non-Gaussian sources in `d` dimensions: independent columns
+/// `sign(z)|z|^e` with `z` standard normal and `e ~ U[0.5, 2.5]`, mixed by a matrix with
+/// U(0, 1) entries (exponents and matrix drawn from `seed`). The task measures the joint
+/// entropy, `Σ H(sᵢ) + ln |det A|`.
+///
+/// ```
+/// let task = rbig::tasks::power_mixed(4, 7);
+/// assert_eq!((task.dim, task.sample(100, 0).nrows()), (4, 100));
+/// ```
+pub fn power_mixed(d: usize, seed: u64) -> Task {
+    let a = uniform_matrix(d, 200 + seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(300 + seed);
+    let exponents: Vec<f64> = (0..d).map(|_| Uniform::new(0.5, 2.5).sample(&mut rng)).collect();
+    // H(sign(z)|z|^e) = H(z) + E ln(e |z|^(e−1)), with E ln|z| = −(γ + ln 2)/2.
+    let e_ln_abs_z = -(EULER_GAMMA + std::f64::consts::LN_2) / 2.0;
+    let h: f64 = exponents.iter().map(|e| HALF_LN_2PI_E + e.ln() + (e - 1.0) * e_ln_abs_z).sum();
+    let det_a = ln_det(&a.t().dot(&a)) / 2.0;
+    let p = Family::PowerMixed { exponents, a };
+    Task { name: format!("power-mixed-d{d} H"), dim: d, quantity: Quantity::Entropy, truth: h + det_a, p, q: None }
+}
+
+/// A correlated Gaussian in `d` dimensions of the kind the Python RBIG benchmarks use:
+/// correlation from three common factors (loadings U(0.2, 0.65), each variable's
+/// communality capped at 0.9), standard deviations log-uniform in [0.5, 5], all drawn
+/// from `seed`. The task measures the total correlation, `−½ ln det R`.
+///
+/// ```
+/// let task = rbig::tasks::factor_gaussian(10, 0);
+/// assert!(task.truth > 1.0 && task.truth < 5.0);
+/// ```
+pub fn factor_gaussian(d: usize, seed: u64) -> Task {
+    const FACTORS: usize = 3;
+    let mut rng = ChaCha8Rng::seed_from_u64(400 + seed);
+    let loading = Uniform::new(0.2, 0.65);
+    let mut l = Array2::from_shape_simple_fn((d, FACTORS), || loading.sample(&mut rng));
+    for mut row in l.rows_mut() {
+        let communality: f64 = row.dot(&row);
+        if communality > 0.9 {
+            row *= (0.9 / communality).sqrt();
+        }
+    }
+    let sds: Vec<f64> = (0..d).map(|_| (Uniform::new(0.5f64.ln(), 5f64.ln()).sample(&mut rng)).exp()).collect();
+    // X = G A with G standard normal in FACTORS + d columns: the factors, then each
+    // variable's own noise; column j of A is sd_j (loadings_j, √(1 − communality_j) e_j).
+    let mut a = Array2::<f64>::zeros((FACTORS + d, d));
+    for j in 0..d {
+        let row = l.row(j);
+        for f in 0..FACTORS {
+            a[(f, j)] = sds[j] * row[f];
+        }
+        a[(FACTORS + j, j)] = sds[j] * (1.0 - row.dot(&row)).sqrt();
+    }
+    let cov = a.t().dot(&a);
+    let p = Family::Gaussian { a, shift: Array1::zeros(d) };
+    let name = format!("factor-gaussian-d{d} TC");
+    Task { name, dim: d, quantity: Quantity::TotalCorrelation, truth: gaussian_tc(&cov), p, q: None }
+}
+
 /// The ground-truth suite (see the module documentation).
 pub fn suite() -> Vec<Task> {
     let mut tasks = Vec::new();
@@ -272,15 +330,12 @@ pub fn suite() -> Vec<Task> {
         }
     }
     for d in [3usize, 10] {
-        let a = uniform_matrix(d, 200 + d as u64);
-        let mut rng = ChaCha8Rng::seed_from_u64(300 + d as u64);
-        let exponents: Vec<f64> = (0..d).map(|_| Uniform::new(0.5, 2.5).sample(&mut rng)).collect();
-        // H(sign(z)|z|^e) = H(z) + E ln(e |z|^(e−1)), with E ln|z| = −(γ + ln 2)/2.
-        let e_ln_abs_z = -(EULER_GAMMA + std::f64::consts::LN_2) / 2.0;
-        let h: f64 = exponents.iter().map(|e| HALF_LN_2PI_E + e.ln() + (e - 1.0) * e_ln_abs_z).sum();
-        let det_a = ln_det(&a.t().dot(&a)) / 2.0;
-        push(format!("power-mixed-d{d} H"), Quantity::Entropy, h + det_a, Family::PowerMixed { exponents, a }, None);
+        tasks.push(power_mixed(d, d as u64));
     }
+    tasks.push(factor_gaussian(10, 0));
+    let mut push = |name: String, quantity, truth, p: Family, q: Option<Family>| {
+        tasks.push(Task { name, dim: p.dim(), quantity, truth, p, q });
+    };
     for nu in [3.0, 5.0, 20.0] {
         for (d1, d2) in [(2usize, 2usize), (3, 3), (5, 5)] {
             let d = d1 + d2;

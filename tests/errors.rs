@@ -26,6 +26,16 @@ fn non_finite_input_names_row_and_column() {
     assert!(matches!(model.transform(&bad), Err(RbigError::NonFinite { row: 1, column: 0, .. })));
     assert!(matches!(model.inverse_transform(&bad), Err(RbigError::NonFinite { row: 1, column: 0, .. })));
     assert!(matches!(model.log_density(&bad), Err(RbigError::NonFinite { row: 1, column: 0, .. })));
+    // Scoring works on blocks of rows in parallel: the error is still the first bad cell
+    // in row order, whatever the block and the memory layout.
+    let mut many = standard_normal(20_000, 2, 3);
+    many[(15_000, 0)] = f64::NAN;
+    many[(9_000, 1)] = f64::INFINITY;
+    let fortran = many.t().as_standard_layout().into_owned().reversed_axes();
+    for x in [many.view(), fortran.view()] {
+        assert!(matches!(model.log_density(&x), Err(RbigError::NonFinite { row: 9_000, column: 1, .. })));
+        assert!(matches!(model.transform(&x), Err(RbigError::NonFinite { row: 9_000, column: 1, .. })));
+    }
 }
 
 #[test]

@@ -140,35 +140,33 @@ impl Bijector for MarginalGaussianizer {
 
     fn forward(&self, mut x: ArrayViewMut2<'_, f64>, log_det: Option<ArrayViewMut1<'_, f64>>) {
         match log_det {
-            None => x.axis_iter_mut(Axis(0)).into_par_iter().zip(self.maps.par_iter()).for_each(|(mut row, map)| {
-                row.mapv_inplace(|v| map.value(v));
-            }),
+            None => {
+                for (mut row, map) in x.axis_iter_mut(Axis(0)).zip(&self.maps) {
+                    row.mapv_inplace(|v| map.value(v));
+                }
+            }
             Some(mut log_det) => {
-                let chunks: Vec<_> =
-                    x.axis_chunks_iter_mut(Axis(1), CHUNK).zip(log_det.axis_chunks_iter_mut(Axis(0), CHUNK)).collect();
-                // Σ ln(dz/du) per sample over the dimensions, one logarithm per sample
+                // Σ ln(dz/du) per sample over the dimensions: one logarithm per sample
                 // (or per 16 dimensions) instead of one per value.
+                let mut sums = vec![LnSum::default(); log_det.len()];
+                for (mut row, map) in x.axis_iter_mut(Axis(0)).zip(&self.maps) {
+                    for (v, acc) in row.iter_mut().zip(sums.iter_mut()) {
+                        let (z, dz_du) = map.forward_unit(*v);
+                        *v = z;
+                        acc.push(dz_du);
+                    }
+                }
                 let ln_scales: f64 = self.maps.iter().map(MonotoneSpline::ln_scale).sum();
-                chunks.into_par_iter().for_each(|(mut xc, mut ld)| {
-                    let mut sums = vec![LnSum::default(); ld.len()];
-                    for (mut row, map) in xc.axis_iter_mut(Axis(0)).zip(&self.maps) {
-                        for (v, acc) in row.iter_mut().zip(sums.iter_mut()) {
-                            let (z, dz_du) = map.forward_unit(*v);
-                            *v = z;
-                            acc.push(dz_du);
-                        }
-                    }
-                    for (l, sum) in ld.iter_mut().zip(sums) {
-                        *l += sum.total() - ln_scales;
-                    }
-                });
+                for (l, sum) in log_det.iter_mut().zip(sums) {
+                    *l += sum.total() - ln_scales;
+                }
             }
         }
     }
 
     fn inverse(&self, mut z: ArrayViewMut2<'_, f64>) {
-        z.axis_iter_mut(Axis(0)).into_par_iter().zip(self.maps.par_iter()).for_each(|(mut row, map)| {
+        for (mut row, map) in z.axis_iter_mut(Axis(0)).zip(&self.maps) {
             row.mapv_inplace(|v| map.inverse(v));
-        });
+        }
     }
 }

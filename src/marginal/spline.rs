@@ -92,9 +92,8 @@ pub(crate) struct MonotoneSpline {
     /// exactly on its `u`.
     inv_scale: f64,
     ln_scale: f64,
-    /// Per segment: the secant slope `Δz/Δu` and the reciprocal width `1/Δu`.
-    slopes: Vec<f64>,
-    inv_widths: Vec<f64>,
+    /// What evaluating each segment needs, packed together (one cache line per segment).
+    segments: Vec<Segment>,
     /// Derivative dz/du at each knot; the end values are also the tail slopes.
     ds: Vec<f64>,
     /// Slope of the lower tail when fixed by the caller instead of the end secant.
@@ -104,22 +103,41 @@ pub(crate) struct MonotoneSpline {
     z_index: SegmentIndex,
 }
 
+/// One rational-quadratic segment on the unit scale, from knot `(u, z)` to knot
+/// `(u + width, z + height)`, with knot derivatives `d0`, `d1`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Segment {
+    u: f64,
+    z: f64,
+    width: f64,
+    height: f64,
+    /// `height / width`.
+    slope: f64,
+    /// `1 / width`.
+    inv_width: f64,
+    d0: f64,
+    d1: f64,
+}
+
 /// Finds the segment of a sorted knot vector holding a value in O(1) on average: a
-/// uniform grid over the knots' range records, for each cell, the segment holding the
-/// cell's left edge; the value's segment lies between the entries of its cell and the
-/// next, searched by bisection (a step or two where knots are sparse, a few more where
-/// a heavy tail crowds many knots into one cell). A plain bisection over all knots costs
-/// a chain of unpredictable branches and was a third of the cost of scoring.
+/// uniform grid over the knots' range records, for each cell, the first and last
+/// segments the cell touches; the value's segment lies between them, found without
+/// branches when they are at most two apart and by bisection otherwise (where a heavy
+/// tail crowds many knots into one cell). A plain bisection over all knots costs a chain
+/// of unpredictable branches and was a third of the cost of scoring.
 #[derive(Debug, Clone, PartialEq)]
 struct SegmentIndex {
     start: f64,
     cells_per_unit: f64,
-    first: Vec<u16>,
+    /// Per cell, the segments holding its left and right edges, each edge widened by a
+    /// millionth of a cell so that rounding in the cell arithmetic cannot put a value
+    /// outside its cell's bracket.
+    brackets: Vec<[u16; 2]>,
 }
 
 impl SegmentIndex {
     /// Grid cells per segment: more cells find more segments in one step, at the cost
-    /// of a larger table (4 · 2 bytes per knot).
+    /// of a larger table (4 · 4 bytes per knot).
     const CELLS_PER_SEGMENT: usize = 4;
 
     fn new(knots: &[f64]) -> Self {
@@ -127,32 +145,28 @@ impl SegmentIndex {
         let cells = Self::CELLS_PER_SEGMENT * segments;
         let start = knots[0];
         let cells_per_unit = cells as f64 / (knots[segments] - start);
-        let first = (0..=cells)
+        let segment_of = |v: f64| (knots.partition_point(|&k| k <= v).clamp(1, segments) - 1) as u16;
+        let brackets = (0..cells)
             .map(|c| {
-                let edge = start + c as f64 / cells_per_unit;
-                (knots.partition_point(|&k| k <= edge).clamp(1, segments) - 1) as u16
+                let edge = |c: f64| start + c / cells_per_unit;
+                [segment_of(edge(c as f64 - 1e-6)), segment_of(edge(c as f64 + 1.0 + 1e-6))]
             })
             .collect();
-        Self { start, cells_per_unit, first }
+        Self { start, cells_per_unit, brackets }
     }
 
     /// Index `k` of the segment `[knots[k], knots[k+1])` holding `v`, which must lie
     /// strictly inside the knots' range.
-    #[inline]
+    #[inline(always)]
     fn segment(&self, knots: &[f64], v: f64) -> usize {
-        let cell = (((v - self.start) * self.cells_per_unit) as usize).min(self.first.len() - 2);
-        let (lo, hi) = (self.first[cell] as usize, self.first[cell + 1] as usize);
-        // Rounding in the cell arithmetic can put `v` one cell off: check the bracket,
-        // and fall back to bisecting every knot when it misses.
-        if knots[lo] <= v && v < knots[hi + 1] {
-            if hi - lo <= 2 {
-                // Without branches: `knots[hi + 1] > v` makes the excess comparisons 0.
-                lo + usize::from(knots[lo + 1] <= v) + usize::from(knots[(lo + 2).min(hi + 1)] <= v)
-            } else {
-                lo + knots[lo + 1..=hi].partition_point(|&k| k <= v)
-            }
+        let cell = (((v - self.start) * self.cells_per_unit) as usize).min(self.brackets.len() - 1);
+        let [lo, hi] = self.brackets[cell].map(usize::from);
+        debug_assert!(knots[lo] <= v && v < knots[hi + 1]);
+        if hi - lo <= 2 {
+            // Without branches: `knots[hi + 1] > v` makes the excess comparisons 0.
+            lo + usize::from(knots[lo + 1] <= v) + usize::from(knots[(lo + 2).min(hi + 1)] <= v)
         } else {
-            knots.partition_point(|&k| k <= v) - 1
+            lo + knots[lo + 1..=hi].partition_point(|&k| k <= v)
         }
     }
 }
@@ -234,7 +248,18 @@ impl MonotoneSpline {
             return Err(SplineError::NotIncreasing);
         }
         let (u_index, z_index) = (SegmentIndex::new(&us), SegmentIndex::new(&zs));
-        let inv_widths = widths.iter().map(|w| 1.0 / w).collect();
+        let segments = (0..k - 1)
+            .map(|i| Segment {
+                u: us[i],
+                z: zs[i],
+                width: widths[i],
+                height: zs[i + 1] - zs[i],
+                slope: slopes[i],
+                inv_width: 1.0 / widths[i],
+                d0: ds[i],
+                d1: ds[i + 1],
+            })
+            .collect();
         Ok(Self {
             xs,
             zs,
@@ -243,8 +268,7 @@ impl MonotoneSpline {
             scale,
             inv_scale,
             ln_scale: scale.ln(),
-            slopes,
-            inv_widths,
+            segments,
             ds,
             lower_slope,
             u_index,
@@ -325,7 +349,7 @@ impl MonotoneSpline {
     /// `z = g(x)` and the derivative `dz/du` on the unit scale, `u = (x − center)/scale`:
     /// a number of order one whose logarithm, minus [`MonotoneSpline::ln_scale`], is
     /// `ln g'(x)`. Callers sum many of them with [`crate::numeric::LnSum`].
-    #[inline]
+    #[inline(always)]
     pub(crate) fn forward_unit(&self, x: f64) -> (f64, f64) {
         let u = (x - self.center) * self.inv_scale;
         let last = self.us.len() - 1;
@@ -335,14 +359,12 @@ impl MonotoneSpline {
         if u >= self.us[last] {
             return (self.zs[last] + self.ds[last] * (u - self.us[last]), self.ds[last]);
         }
-        let k = self.u_index.segment(&self.us, u);
-        let h = self.zs[k + 1] - self.zs[k];
-        let s = self.slopes[k];
-        let (d0, d1) = (self.ds[k], self.ds[k + 1]);
-        let xi = (u - self.us[k]) * self.inv_widths[k];
+        let Segment { u: u0, z: z0, height: h, slope: s, inv_width, d0, d1, .. } =
+            self.segments[self.u_index.segment(&self.us, u)];
+        let xi = (u - u0) * inv_width;
         let xi1 = xi * (1.0 - xi);
         let inv_den = 1.0 / (s + (d1 + d0 - 2.0 * s) * xi1);
-        let z = self.zs[k] + h * (s * xi * xi + d0 * xi1) * inv_den;
+        let z = z0 + h * (s * xi * xi + d0 * xi1) * inv_den;
         let num_d = d1 * xi * xi + 2.0 * s * xi1 + d0 * (1.0 - xi) * (1.0 - xi);
         (z, s * s * num_d * (inv_den * inv_den))
     }
@@ -358,14 +380,12 @@ impl MonotoneSpline {
         if u >= self.us[last] {
             return self.zs[last] + self.ds[last] * (u - self.us[last]);
         }
-        let k = self.u_index.segment(&self.us, u);
-        let h = self.zs[k + 1] - self.zs[k];
-        let s = self.slopes[k];
-        let (d0, d1) = (self.ds[k], self.ds[k + 1]);
-        let xi = (u - self.us[k]) * self.inv_widths[k];
+        let Segment { u: u0, z: z0, height: h, slope: s, inv_width, d0, d1, .. } =
+            self.segments[self.u_index.segment(&self.us, u)];
+        let xi = (u - u0) * inv_width;
         let xi1 = xi * (1.0 - xi);
         let den = s + (d1 + d0 - 2.0 * s) * xi1;
-        self.zs[k] + h * (s * xi * xi + d0 * xi1) / den
+        z0 + h * (s * xi * xi + d0 * xi1) / den
     }
 
     /// `x = g⁻¹(z)`, in closed form (root of the segment's quadratic).
@@ -378,11 +398,8 @@ impl MonotoneSpline {
             self.us[last] + (z - self.zs[last]) / self.ds[last]
         } else {
             let k = self.z_index.segment(&self.zs, z);
-            let w = self.us[k + 1] - self.us[k];
-            let h = self.zs[k + 1] - self.zs[k];
-            let s = self.slopes[k];
-            let (d0, d1) = (self.ds[k], self.ds[k + 1]);
-            let dz = z - self.zs[k];
+            let Segment { u: u0, z: z0, width: w, height: h, slope: s, d0, d1, .. } = self.segments[k];
+            let dz = z - z0;
             let c2 = d1 + d0 - 2.0 * s;
             let a = h * (s - d0) + dz * c2;
             let b = h * d0 - dz * c2;
@@ -394,7 +411,7 @@ impl MonotoneSpline {
             if xi == 0.0 {
                 return self.xs[k];
             }
-            self.us[k] + xi * w
+            u0 + xi * w
         };
         self.center + self.scale * u
     }

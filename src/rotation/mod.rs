@@ -15,12 +15,10 @@ pub(crate) use radial::Radial;
 pub(crate) use random::haar_random;
 pub(crate) use unmixing::Unmixing;
 
-use ndarray::{Array1, Array2, ArrayViewMut1, ArrayViewMut2, Axis};
-use rayon::prelude::*;
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::bijector::Bijector;
-use crate::marginal::CHUNK;
 
 /// Which rotation each layer uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,29 +92,25 @@ pub(crate) fn full_rank(eigenvalues: &Array1<f64>) -> bool {
     smallest > 1e-12 * largest
 }
 
-/// Applies `out = m · (x − shift) + post` in place to the `d × n` block `x`, over
-/// fixed-size column chunks (so results do not depend on the thread count).
+/// Applies `x ← m · (x − shift) + post` in place to the `d × n` block `x`.
 pub(crate) fn apply_affine(
-    m: &Array2<f64>,
+    m: ArrayView2<'_, f64>,
     mut x: ArrayViewMut2<'_, f64>,
     shift: Option<&Array1<f64>>,
     post: Option<&Array1<f64>>,
 ) {
-    let chunks: Vec<_> = x.axis_chunks_iter_mut(Axis(1), CHUNK).collect();
-    chunks.into_par_iter().for_each(|mut c| {
-        if let Some(mu) = shift {
-            for (mut row, &m) in c.axis_iter_mut(Axis(0)).zip(mu) {
-                row -= m;
-            }
+    if let Some(mu) = shift {
+        for (mut row, &m) in x.axis_iter_mut(Axis(0)).zip(mu) {
+            row -= m;
         }
-        let mut out = m.dot(&c);
-        if let Some(mu) = post {
-            for (mut row, &m) in out.axis_iter_mut(Axis(0)).zip(mu) {
-                row += m;
-            }
+    }
+    let mut out = m.dot(&x);
+    if let Some(mu) = post {
+        for (mut row, &m) in out.axis_iter_mut(Axis(0)).zip(mu) {
+            row += m;
         }
-        c.assign(&out);
-    });
+    }
+    x.assign(&out);
 }
 
 impl Bijector for Rotation {
@@ -126,10 +120,10 @@ impl Bijector for Rotation {
 
     fn forward(&self, x: ArrayViewMut2<'_, f64>, _log_det: Option<ArrayViewMut1<'_, f64>>) {
         // Orthogonal: ln |det W| = 0, nothing to add.
-        apply_affine(&self.w, x, Some(&self.mean), None);
+        apply_affine(self.w.view(), x, Some(&self.mean), None);
     }
 
     fn inverse(&self, z: ArrayViewMut2<'_, f64>) {
-        apply_affine(&self.w.t().to_owned(), z, None, Some(&self.mean));
+        apply_affine(self.w.t(), z, None, Some(&self.mean));
     }
 }

@@ -11,13 +11,12 @@
 //! near the origin the map is a plain scaling and the density stays finite there.
 
 use ndarray::{ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::bijector::Bijector;
 use crate::marginal::spline::MonotoneSpline;
-use crate::marginal::{Knots, CHUNK};
+use crate::marginal::Knots;
 
 /// A fitted radial Gaussianization of `dim`-dimensional, centred, whitened data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,28 +51,20 @@ impl Radial {
     }
 }
 
-/// Scales every column of `x` by `f(norm).0`, adding `f(norm).1` to `log_det` if given;
-/// chunked for determinism.
+/// Scales every column of `x` by `f(norm).0`, adding `f(norm).1` to `log_det` if given.
 fn scale_columns(
     mut x: ArrayViewMut2<'_, f64>,
     mut log_det: Option<ArrayViewMut1<'_, f64>>,
-    f: impl Fn(f64) -> (f64, f64) + Sync,
+    f: impl Fn(f64) -> (f64, f64),
 ) {
-    let chunks: Vec<_> = x.axis_chunks_iter_mut(Axis(1), CHUNK).collect();
-    let lds: Vec<_> = match log_det.as_mut() {
-        Some(ld) => ld.axis_chunks_iter_mut(Axis(0), CHUNK).map(Some).collect(),
-        None => chunks.iter().map(|_| None).collect(),
-    };
-    chunks.into_par_iter().zip(lds).for_each(|(mut c, mut ld)| {
-        for (j, mut col) in c.axis_iter_mut(Axis(1)).enumerate() {
-            let norm = col.iter().map(|v| v * v).sum::<f64>().sqrt();
-            let (scale, l) = f(norm);
-            col *= scale;
-            if let Some(ld) = ld.as_mut() {
-                ld[j] += l;
-            }
+    for (j, mut col) in x.axis_iter_mut(Axis(1)).enumerate() {
+        let norm = col.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let (scale, l) = f(norm);
+        col *= scale;
+        if let Some(ld) = log_det.as_mut() {
+            ld[j] += l;
         }
-    });
+    }
 }
 
 impl Bijector for Radial {

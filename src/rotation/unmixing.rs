@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::ica::fastica;
 use super::pca::mean_and_covariance;
 use super::{apply_affine, full_rank};
-use crate::bijector::Bijector;
+use crate::bijector::{par_forward, Bijector};
 
 /// `y = A (x − μ)` with `A = U Λ^(-1/2) V D^(-1)`: `D` the column standard deviations, `V`
 /// and `Λ` the eigenvectors (rows) and eigenvalues of the correlation matrix, `U` an
@@ -115,7 +115,7 @@ impl Unmixing {
         })
         .map_err(|_| UnmixingError::Singular)?;
         let mut z = x.to_owned();
-        zca.forward(z.view_mut(), None);
+        par_forward(&zca, z.view_mut(), None);
         let u = fastica(z.view()).dot(&v.t());
         Self::try_from(UnmixingParts { mean, sd, v, eigenvalues, u }).map_err(|_| UnmixingError::Singular)
     }
@@ -166,13 +166,13 @@ impl Bijector for Unmixing {
     }
 
     fn forward(&self, x: ArrayViewMut2<'_, f64>, log_det: Option<ArrayViewMut1<'_, f64>>) {
-        apply_affine(&self.forward, x, Some(&self.parts.mean), None);
+        apply_affine(self.forward.view(), x, Some(&self.parts.mean), None);
         if let Some(mut ld) = log_det {
             ld += self.ln_abs_det;
         }
     }
 
     fn inverse(&self, z: ArrayViewMut2<'_, f64>) {
-        apply_affine(&self.inverse, z, None, Some(&self.parts.mean));
+        apply_affine(self.inverse.view(), z, None, Some(&self.parts.mean));
     }
 }
