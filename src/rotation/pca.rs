@@ -7,19 +7,29 @@ use rayon::prelude::*;
 use super::Rotation;
 use crate::marginal::CHUNK;
 
-/// Mean and covariance (divided by `n`) of the rows of the `d × n` block `x`.
+/// Mean and covariance (divided by `n`) of the rows of the `d × n` block `x`, each row
+/// divided by its entry of `scale` if given (without copying `x`).
 ///
 /// Column chunks of fixed size are reduced in a fixed order, so the result is the same
 /// bit for bit whatever the number of threads.
-pub(crate) fn mean_and_covariance(x: ArrayView2<'_, f64>) -> (Array1<f64>, Array2<f64>) {
+pub(crate) fn mean_and_covariance(x: ArrayView2<'_, f64>, scale: Option<&Array1<f64>>) -> (Array1<f64>, Array2<f64>) {
     let (d, n) = x.dim();
-    let mean = x.mean_axis(Axis(1)).expect("n >= 1");
-    let partials: Vec<Array2<f64>> = x
-        .axis_chunks_iter(Axis(1), CHUNK)
-        .collect::<Vec<_>>()
-        .into_par_iter()
+    let chunks: Vec<_> = x.axis_chunks_iter(Axis(1), CHUNK).collect();
+    let scaled = |c: &ArrayView2<'_, f64>| {
+        let mut c = c.to_owned();
+        if let Some(scale) = scale {
+            for (mut row, &s) in c.axis_iter_mut(Axis(0)).zip(scale) {
+                row /= s;
+            }
+        }
+        c
+    };
+    let sums: Vec<Array1<f64>> = chunks.par_iter().map(|c| scaled(c).sum_axis(Axis(1))).collect();
+    let mean = sums.iter().fold(Array1::<f64>::zeros(d), |acc, s| acc + s) / n as f64;
+    let partials: Vec<Array2<f64>> = chunks
+        .par_iter()
         .map(|c| {
-            let mut centred = c.to_owned();
+            let mut centred = scaled(c);
             for (mut row, &m) in centred.axis_iter_mut(Axis(0)).zip(&mean) {
                 row -= m;
             }
@@ -42,7 +52,7 @@ pub(crate) fn mean_and_covariance(x: ArrayView2<'_, f64>) -> (Array1<f64>, Array
 /// rotation removes from the variance part of the marginal entropies.
 pub(crate) fn fit_pca(x: ArrayView2<'_, f64>) -> (Rotation, Array1<f64>, f64) {
     let d = x.nrows();
-    let (mean, cov) = mean_and_covariance(x);
+    let (mean, cov) = mean_and_covariance(x, None);
     let eig = SymmetricEigen::new(DMatrix::from_fn(d, d, |i, j| cov[(i, j)]));
     let mut order: Vec<usize> = (0..d).collect();
     order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]).then(a.cmp(&b)));

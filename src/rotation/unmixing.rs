@@ -9,7 +9,7 @@
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 
-use super::ica::fastica;
+use super::ica::{fastica, fastica_subsample};
 use super::pca::mean_and_covariance;
 use super::{apply_affine, full_rank};
 use crate::bijector::{par_forward, Bijector};
@@ -88,7 +88,7 @@ impl Unmixing {
                 1.0
             }
         });
-        let (mean, cov) = mean_and_covariance((&x / &magnitude.view().insert_axis(Axis(1))).view());
+        let (mean, cov) = mean_and_covariance(x, Some(&magnitude));
         let mean = mean * &magnitude;
         let sd_scaled = cov.diag().mapv(f64::sqrt);
         let sd = &sd_scaled * &magnitude;
@@ -114,7 +114,8 @@ impl Unmixing {
             u: v.t().to_owned(),
         })
         .map_err(|_| UnmixingError::Singular)?;
-        let mut z = x.to_owned();
+        // FastICA sees a subsample: whiten only that, not a copy of all of `x`.
+        let mut z = fastica_subsample(x).to_owned();
         par_forward(&zca, z.view_mut(), None);
         let u = fastica(z.view()).dot(&v.t());
         Self::try_from(UnmixingParts { mean, sd, v, eigenvalues, u }).map_err(|_| UnmixingError::Singular)

@@ -1,0 +1,83 @@
+//! A large fit: the correlated Gaussian of `rbig::tasks::factor_gaussian` with n = 1e6
+//! rows and d = 100 columns (800 MB), printing each layer as it is fitted, the total
+//! time, and the peak memory of the fit as a multiple of the input's size.
+//!
+//! ```text
+//! cargo bench --bench large_fit -- [N] [D] [ROTATION]
+//! ```
+//! Defaults: N = 1000000, D = 100, ROTATION = pca (or ica, random). Linux only (reads
+//! the peak resident size from `/proc/self/status`).
+
+use std::time::Instant;
+
+use rbig::tasks::factor_gaussian;
+use rbig::{ParamGuard, Rbig, RotationKind};
+
+/// Peak resident set size (VmHWM) in bytes.
+fn peak_rss() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// Current resident set size (VmRSS) in bytes.
+fn rss() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let n: usize = args.first().map(|a| a.parse()).transpose()?.unwrap_or(1_000_000);
+    let d: usize = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(100);
+    let rotation = match args.get(2).map(String::as_str) {
+        None | Some("pca") => RotationKind::Pca,
+        Some("ica") => RotationKind::Ica,
+        Some("random") => RotationKind::Random,
+        Some(other) => return Err(format!("unknown rotation {other}").into()),
+    };
+    let task = factor_gaussian(d, 0);
+    let x = task.sample(n, 0);
+    let input = (x.len() * std::mem::size_of::<f64>()) as f64;
+    // Forget the peak of generating the data (Linux: writing 5 to clear_refs resets
+    // VmHWM to the current resident size).
+    std::fs::write("/proc/self/clear_refs", "5")?;
+    let before = rss().unwrap_or(0.0);
+    println!(
+        "{rotation:?}, n = {n}, d = {d}: input {:.0} MB, resident before the fit {:.0} MB",
+        input / 1e6,
+        before / 1e6
+    );
+    let params = Rbig::params().rotation(rotation).check()?;
+    let start = Instant::now();
+    let mut fitted = 0;
+    let model = params.fit_observed(&x, |layer| {
+        fitted += 1;
+        println!(
+            "  layer {fitted:3}: reduction {:+.4} nats{}, {:.1} s",
+            layer.tc_reduction,
+            if layer.significant { " (significant)" } else { "" },
+            start.elapsed().as_secs_f64()
+        );
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+    let peak = peak_rss().unwrap_or(f64::NAN);
+    let model_bytes = model.to_bytes().len() as f64;
+    println!(
+        "fit: {seconds:.1} s, {fitted} layers fitted, {} kept; TC {:.4} (truth {:.4}, error {:+.4})",
+        model.diagnostics().len(),
+        model.total_correlation(),
+        task.truth,
+        model.total_correlation() - task.truth
+    );
+    println!(
+        "peak resident {:.0} MB = input x {:.2} (the input itself included); model {:.1} MB",
+        peak / 1e6,
+        peak / input,
+        model_bytes / 1e6
+    );
+    Ok(())
+}
