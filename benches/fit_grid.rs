@@ -1,4 +1,5 @@
-//! Fit to convergence over a grid of sizes, on a correlated Gaussian (total correlation
+//! The cost of one layer as a multiple of sorting every column once, then fit to
+//! convergence over a grid of sizes, on a correlated Gaussian (total correlation
 //! known) and on linearly mixed non-Gaussian sources (entropy known). Prints a Markdown
 //! table: layers fitted and kept, seconds (median of repeated cold fits), seconds per
 //! fitted layer as a multiple of sorting every column once (measured in the same run),
@@ -12,7 +13,7 @@
 
 use std::time::Instant;
 
-use rbig::bench_support::{clear_null_cache, sort_rows};
+use rbig::bench_support::{clear_null_cache, sort_rows, LayerStages};
 use rbig::tasks::{factor_gaussian, power_mixed, Quantity, Task};
 use rbig::{ParamGuard, Rbig, RotationKind};
 
@@ -32,7 +33,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(other) => return Err(format!("unknown rotation {other}").into()),
     };
     let params = Rbig::params().rotation(rotation).check()?;
-    println!("{rotation:?} rotations, {} threads; seconds are medians of cold fits\n", rayon::current_num_threads());
+    println!("Per-layer cost against sorting every column once (PCA layer; medians of 15 paired runs)\n");
+    println!("| n | d | sort every column (ms) | one layer (ms) | ratio |");
+    println!("|---|---|---|---|---|");
+    for d in [10, 50] {
+        layer_ratio(100_000, d);
+    }
+    println!("\n{rotation:?} rotations, {} threads; seconds are medians of cold fits\n", rayon::current_num_threads());
     println!("| task | n | layers fitted / kept | fit (s) | s per layer | per layer / sort | estimate − truth (nats) | model (KiB) |");
     println!("|---|---|---|---|---|---|---|---|");
     for d in [2usize, 10, 50] {
@@ -43,6 +50,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// Times sorting every column and one whole layer alternately, so both see the same
+/// machine load, and prints the medians and the median of the paired ratios.
+fn layer_ratio(n: usize, d: usize) {
+    let x = factor_gaussian(d, 0).sample(n, 0);
+    let stages = LayerStages::new(x.view());
+    let (mut sorts, mut layers, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..15 {
+        let start = Instant::now();
+        std::hint::black_box(stages.sort());
+        let sort = start.elapsed().as_secs_f64();
+        let mut work = stages.input();
+        let start = Instant::now();
+        std::hint::black_box(stages.layer(&mut work));
+        let layer = start.elapsed().as_secs_f64();
+        sorts.push(sort);
+        layers.push(layer);
+        ratios.push(layer / sort);
+    }
+    println!("| {n} | {d} | {:.1} | {:.1} | {:.2} |", median(sorts) * 1e3, median(layers) * 1e3, median(ratios));
 }
 
 fn row(task: &Task, n: usize, params: &rbig::RbigValidParams) -> Result<(), Box<dyn std::error::Error>> {

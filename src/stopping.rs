@@ -113,11 +113,7 @@ fn simulate_per_dimension_null(n: usize, knots: Knots) -> PerDimensionNull {
             let after = h - ln_sd(&v);
             let map = MonotoneSpline::fit_sorted(&v, n_knots, std_normal_quantile).expect("distinct normal draws");
             let mut ln_deriv = LnSum::default();
-            for x in v.iter_mut() {
-                let (z, dz_du) = map.forward_unit(*x);
-                *x = z;
-                ln_deriv.push(dz_du);
-            }
+            map.forward_slice(&mut v, |_, dz_du| ln_deriv.push(dz_du));
             let mean_ld = ln_deriv.total() / n as f64 - map.ln_scale();
             (h + mean_ld - ln_sd(&v), after, h)
         })

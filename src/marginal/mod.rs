@@ -87,6 +87,18 @@ pub(crate) fn row_entropies(x: ArrayView2<'_, f64>) -> Result<Vec<f64>, Constant
     per_sorted_row(x, |_, sorted| Ok(spacing_entropy(sorted)))
 }
 
+/// Runs `f` on `row` as a slice; a strided row goes through a copy.
+fn as_slice(row: &mut ArrayViewMut1<'_, f64>, f: impl FnOnce(&mut [f64])) {
+    match row.as_slice_mut() {
+        Some(v) => f(v),
+        None => {
+            let mut copy = row.to_vec();
+            f(&mut copy);
+            row.assign(&ndarray::ArrayView1::from(&copy));
+        }
+    }
+}
+
 /// Per-dimension Gaussianizing maps of one layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct MarginalGaussianizer {
@@ -117,11 +129,7 @@ impl MarginalGaussianizer {
             .zip(self.maps.par_iter())
             .map(|(mut row, map)| {
                 let mut sum = LnSum::default();
-                for v in row.iter_mut() {
-                    let (z, dz_du) = map.forward_unit(*v);
-                    *v = z;
-                    sum.push(dz_du);
-                }
+                as_slice(&mut row, |v| map.forward_slice(v, |_, dz_du| sum.push(dz_du)));
                 sum.total() / row.len() as f64 - map.ln_scale()
             })
             .collect()
@@ -142,7 +150,7 @@ impl Bijector for MarginalGaussianizer {
         match log_det {
             None => {
                 for (mut row, map) in x.axis_iter_mut(Axis(0)).zip(&self.maps) {
-                    row.mapv_inplace(|v| map.value(v));
+                    as_slice(&mut row, |v| map.forward_slice(v, |_, _| {}));
                 }
             }
             Some(mut log_det) => {
@@ -150,11 +158,7 @@ impl Bijector for MarginalGaussianizer {
                 // (or per 16 dimensions) instead of one per value.
                 let mut sums = vec![LnSum::default(); log_det.len()];
                 for (mut row, map) in x.axis_iter_mut(Axis(0)).zip(&self.maps) {
-                    for (v, acc) in row.iter_mut().zip(sums.iter_mut()) {
-                        let (z, dz_du) = map.forward_unit(*v);
-                        *v = z;
-                        acc.push(dz_du);
-                    }
+                    as_slice(&mut row, |v| map.forward_slice(v, |i, dz_du| sums[i].push(dz_du)));
                 }
                 let ln_scales: f64 = self.maps.iter().map(MonotoneSpline::ln_scale).sum();
                 for (l, sum) in log_det.iter_mut().zip(sums) {
