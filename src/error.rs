@@ -55,6 +55,33 @@ pub enum RbigError {
         /// The constant value.
         value: f64,
     },
+    /// A column's values differ, but by less than floating point can scale (its spread
+    /// is in the subnormal range, below about 2e-308).
+    #[error(
+        "column {column} spans only {range:e}, too narrow to work with in floating point; \
+         rescale it (multiply by a large constant) before fitting"
+    )]
+    NarrowColumn {
+        /// Zero-based column index.
+        column: usize,
+        /// Its range, maximum minus minimum.
+        range: f64,
+    },
+    /// A column's values lie at scales so different (a few outliers hundreds of orders
+    /// of magnitude away from the rest) that floating point cannot resolve the bulk on
+    /// the outliers' scale.
+    #[error(
+        "column {column} spans from {min:e} to {max:e}, scales too far apart to resolve in \
+         floating point; transform it first (a logarithm, or clipping the outliers)"
+    )]
+    UnresolvableColumn {
+        /// Zero-based column index.
+        column: usize,
+        /// Its smallest value.
+        min: f64,
+        /// Its largest value.
+        max: f64,
+    },
     /// The data lie on a lower-dimensional subspace: a rotated direction had zero spread.
     #[error(
         "the data are degenerate: after layer {layer} a direction has zero spread \
@@ -71,6 +98,17 @@ pub enum RbigError {
         expected: usize,
         /// Columns of the data passed in.
         found: usize,
+    },
+    /// A row lies so far outside the data the model has seen that its image under the
+    /// model leaves the range of `f64` (its density underflows: `log_density` gives
+    /// −∞ for it instead of this error).
+    #[error(
+        "row {row} is too far outside the model's data: its transform overflows the \
+         range of floating-point numbers"
+    )]
+    OutOfRange {
+        /// Zero-based index of the first such row.
+        row: usize,
     },
     /// Two blocks that must share rows do not.
     #[error("row count mismatch: {first} rows versus {second} rows")]

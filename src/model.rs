@@ -16,7 +16,9 @@ use crate::marginal::normal::std_normal_ln_pdf;
 use crate::marginal::{row_entropies, MarginalGaussianizer, CHUNK};
 use crate::numeric::sort_floats;
 use crate::params::{RbigParams, RbigValidParams};
-use crate::rotation::{fit_ica, fit_pca, full_rank, haar_random, Radial, Rotation, RotationKind, Unmixing};
+use crate::rotation::{
+    fit_ica, fit_pca, full_rank, haar_random, linearly_dependent, Radial, Rotation, RotationKind, Unmixing,
+};
 use crate::stopping::{linear_null_mean, NullModel, StopRule};
 
 use rayon::prelude::*;
@@ -241,6 +243,14 @@ fn fit_pre_steps(
     Ok(PreSteps { unmixing: steps, radial, raw_entropies: Some(raw), tc })
 }
 
+/// The index of the first row of `x` with a non-finite value.
+fn first_non_finite_row(x: ArrayView2<'_, f64>) -> std::result::Result<(), usize> {
+    match x.axis_iter(Axis(0)).position(|row| row.iter().any(|v| !v.is_finite())) {
+        Some(i) => Err(i),
+        None => Ok(()),
+    }
+}
+
 /// Rejects Gaussianized data whose covariance is singular: the data lie on a subspace
 /// (exactly collinear columns), where no density exists.
 fn check_rank(variances: &Array1<f64>, layer: usize) -> Result<()> {
@@ -300,6 +310,12 @@ impl Rbig {
         check_finite(&x)?;
         let mut work = to_dim_major(&x);
         spread_ties(&mut work, params.seed);
+        // Constant and unscalable columns first (they would also make the dependence
+        // check meaningless), then exact linear dependence.
+        row_entropies(work.view())?;
+        if linearly_dependent(work.view()) {
+            return Err(RbigError::Degenerate { layer: 0 });
+        }
         let null = NullModel::new(n, d, params.rotation, params.knots);
         let mut rule = StopRule::new(params.patience, params.significance, null);
         let PreSteps { unmixing, radial, raw_entropies, tc: pre_tc } = match params.rotation {
@@ -441,7 +457,8 @@ impl Rbig {
 
     /// Runs `f` on the rows of `x` (rows = samples) in blocks of [`CHUNK`], in parallel:
     /// each block is copied into the dimension-major layout the steps work on, checked
-    /// for non-finite values, and handed to `f` with the matching block of `out`. A
+    /// for non-finite values, and handed to `f` with the matching block of `out`; `f`
+    /// reports a row whose result overflowed by its index in the block. A
     /// block then goes through the whole stack while it is in cache, instead of every
     /// step sweeping the whole data set.
     ///
@@ -452,7 +469,7 @@ impl Rbig {
         &self,
         x: &ArrayBase<S, Ix2>,
         mut out: ArrayViewMut<'_, f64, O>,
-        f: impl Fn(ArrayViewMut2<'_, f64>, ArrayViewMut<'_, f64, O>) + Sync,
+        f: impl Fn(ArrayViewMut2<'_, f64>, ArrayViewMut<'_, f64, O>) -> std::result::Result<(), usize> + Sync,
     ) -> Result<()>
     where
         S: Data<Elem = f64>,
@@ -475,8 +492,7 @@ impl Rbig {
                         work[(column, i)] = value;
                     }
                 }
-                f(work.view_mut(), out);
-                Ok(())
+                f(work.view_mut(), out).map_err(|i| RbigError::OutOfRange { row: b * CHUNK + i })
             })
             .collect();
         checked.into_iter().collect()
@@ -493,6 +509,7 @@ impl Rbig {
                 step.forward(work.view_mut(), None);
             }
             out.assign(&work.t());
+            first_non_finite_row(out.view())
         })?;
         Ok(z)
     }
@@ -508,6 +525,7 @@ impl Rbig {
                 step.inverse(work.view_mut());
             }
             out.assign(&work.t());
+            first_non_finite_row(out.view())
         })?;
         Ok(x)
     }
@@ -528,6 +546,15 @@ impl Rbig {
                     *acc += std_normal_ln_pdf(v);
                 }
             }
+            // A point so far out that its image overflows has a density below the
+            // smallest float: −∞ is its correctly rounded logarithm (and the arithmetic
+            // on infinities would otherwise leave a NaN).
+            for (acc, z) in out.iter_mut().zip(work.axis_iter(Axis(1))) {
+                if acc.is_nan() || z.iter().any(|v| !v.is_finite()) {
+                    *acc = f64::NEG_INFINITY;
+                }
+            }
+            Ok(())
         })?;
         Ok(log_p)
     }

@@ -52,13 +52,45 @@ pub fn read_matrix(path: impl AsRef<Path>) -> Result<Array2<f64>> {
 }
 
 fn read_npy(path: &Path) -> Result<Array2<f64>> {
-    let bytes = std::fs::read(path).map_err(|source| RbigError::Io { path: path.to_path_buf(), source })?;
+    // Straight from the file into the array: a large file is never held twice (once as
+    // bytes, once parsed). Each element type is tried on a fresh reader; a wrong type
+    // is detected in the header, before any data are read.
+    let open = || {
+        std::fs::File::open(path)
+            .map(BufReader::new)
+            .map_err(|source| RbigError::Io { path: path.to_path_buf(), source })
+    };
+    decode_npy(open, path)
+}
+
+/// Parses the bytes of a `.npy` file as [`read_matrix`] does (for fuzzing the parser).
+#[doc(hidden)]
+pub fn parse_npy_bytes(bytes: &[u8]) -> Result<Array2<f64>> {
+    decode_npy(|| Ok(bytes), Path::new("<bytes>"))
+}
+
+fn decode_npy<R: std::io::Read>(mut open: impl FnMut() -> Result<R>, path: &Path) -> Result<Array2<f64>> {
     let column = |v: Array1<f64>| v.insert_axis(ndarray::Axis(1));
-    let matrix = Array2::<f64>::read_npy(&bytes[..])
-        .or_else(|_| Array2::<f32>::read_npy(&bytes[..]).map(|m| m.mapv(f64::from)))
-        .or_else(|_| Array1::<f64>::read_npy(&bytes[..]).map(column))
-        .or_else(|_| Array1::<f32>::read_npy(&bytes[..]).map(|v| column(v.mapv(f64::from))))
-        .map_err(|e| unreadable(path, format!("not a 1-D or 2-D .npy array of f64 or f32 ({e})")))?;
+    let mut last_error = String::new();
+    let mut matrix = None;
+    for kind in 0..4 {
+        let reader = open()?;
+        let decoded = match kind {
+            0 => Array2::<f64>::read_npy(reader),
+            1 => Array2::<f32>::read_npy(reader).map(|m| m.mapv(f64::from)),
+            2 => Array1::<f64>::read_npy(reader).map(column),
+            _ => Array1::<f32>::read_npy(reader).map(|v| column(v.mapv(f64::from))),
+        };
+        match decoded {
+            Ok(m) => {
+                matrix = Some(m);
+                break;
+            }
+            Err(e) => last_error = e.to_string(),
+        }
+    }
+    let matrix =
+        matrix.ok_or_else(|| unreadable(path, format!("not a 1-D or 2-D .npy array of f64 or f32 ({last_error})")))?;
     if let Some(((r, c), v)) = matrix.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(RbigError::BadCell {
             path: path.to_path_buf(),
@@ -70,7 +102,9 @@ fn read_npy(path: &Path) -> Result<Array2<f64>> {
     if matrix.nrows() == 0 || matrix.ncols() == 0 {
         return Err(unreadable(path, "no data"));
     }
-    Ok(matrix.as_standard_layout().into_owned())
+    // A Fortran-order array is returned as it is (every consumer takes any layout):
+    // converting it would hold a second copy.
+    Ok(matrix)
 }
 
 fn delimiter(path: &Path) -> Result<u8> {
@@ -95,14 +129,24 @@ fn parse_cell(cell: &str) -> Option<f64> {
 
 fn read_text(path: &Path) -> Result<Array2<f64>> {
     let delim = delimiter(path)?;
+    let file = std::fs::File::open(path).map_err(|source| RbigError::Io { path: path.to_path_buf(), source })?;
+    decode_text(file, delim, path)
+}
+
+/// Parses CSV text as [`read_matrix`] does for a `.csv` file (for fuzzing the parser).
+#[doc(hidden)]
+pub fn parse_csv_bytes(bytes: &[u8]) -> Result<Array2<f64>> {
+    decode_text(bytes, b',', Path::new("<bytes>"))
+}
+
+fn decode_text(input: impl std::io::Read, delim: u8, path: &Path) -> Result<Array2<f64>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .delimiter(delim)
         .comment(Some(b'#'))
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| unreadable(path, e))?;
+        .from_reader(input);
     let mut values = Vec::new();
     let mut width = None;
     let mut first = true;

@@ -18,7 +18,7 @@ use crate::bijector::Bijector;
 use crate::information::marginal_entropy::spacing_entropy;
 use crate::numeric::{sort_floats, LnSum};
 use normal::std_normal_quantile;
-use spline::{MonotoneSpline, SplineError};
+use spline::MonotoneSpline;
 
 /// Samples per parallel work item in the per-sample loops. Fixed (not derived from the
 /// thread count) so results never depend on how many threads run.
@@ -46,21 +46,30 @@ impl Knots {
     }
 }
 
-/// A column that cannot be Gaussianized because it takes a single value.
+/// A column that cannot be Gaussianized, with its smallest and largest values.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConstantDimension {
     pub(crate) dim: usize,
-    pub(crate) value: f64,
+    pub(crate) min: f64,
+    pub(crate) max: f64,
 }
 
 impl From<ConstantDimension> for crate::error::RbigError {
     fn from(c: ConstantDimension) -> Self {
-        crate::error::RbigError::ConstantColumn { column: c.dim, value: c.value }
+        use crate::error::RbigError;
+        let (column, min, max) = (c.dim, c.min, c.max);
+        if min == max {
+            RbigError::ConstantColumn { column, value: min }
+        } else if max / 2.0 - min / 2.0 < f64::MIN_POSITIVE {
+            RbigError::NarrowColumn { column, range: max - min }
+        } else {
+            RbigError::UnresolvableColumn { column, min, max }
+        }
     }
 }
 
 /// Applies `f(dim, sorted row)` to each row of the `d × n` block `x`, sorted, in
-/// parallel; a constant row is an error. When several rows fail, the lowest is reported,
+/// parallel; a constant row (or one spread over a subnormal range) is an error. When several rows fail, the lowest is reported,
 /// whatever the thread scheduling.
 fn per_sorted_row<T: Send>(
     x: ArrayView2<'_, f64>,
@@ -71,8 +80,10 @@ fn per_sorted_row<T: Send>(
         .enumerate()
         .map(|(dim, row)| {
             let sorted = sort_floats(row.to_vec());
-            if sorted[0] == sorted[sorted.len() - 1] {
-                return Err(ConstantDimension { dim, value: sorted[0] });
+            let (min, max) = (sorted[0], sorted[sorted.len() - 1]);
+            // Constant, or spread over a subnormal range no scaling can work with.
+            if max / 2.0 - min / 2.0 < f64::MIN_POSITIVE {
+                return Err(ConstantDimension { dim, min, max });
             }
             f(dim, &sorted)
         })
@@ -112,9 +123,9 @@ impl MarginalGaussianizer {
     pub(crate) fn fit(x: ArrayView2<'_, f64>, knots: Knots) -> Result<(Self, Vec<f64>), ConstantDimension> {
         let n_knots = knots.count(x.ncols());
         let fitted = per_sorted_row(x, |dim, sorted| {
-            let map = MonotoneSpline::fit_sorted(sorted, n_knots, std_normal_quantile).map_err(|e| match e {
-                SplineError::TooFewDistinct | SplineError::NotIncreasing => ConstantDimension { dim, value: sorted[0] },
-            })?;
+            // Any failure on distinct values is a problem of scale (see the conversion).
+            let map = MonotoneSpline::fit_sorted(sorted, n_knots, std_normal_quantile)
+                .map_err(|_| ConstantDimension { dim, min: sorted[0], max: sorted[sorted.len() - 1] })?;
             Ok((map, spacing_entropy(sorted)))
         })?;
         let (maps, entropies) = fitted.into_iter().unzip();

@@ -17,6 +17,10 @@ pub(crate) enum SplineError {
     TooFewDistinct,
     /// Knots are not finite or not strictly increasing in x and z.
     NotIncreasing,
+    /// Knots beyond ±1000 in the Gaussian coordinate.
+    FarFromGaussian,
+    /// The knots span a range too small for floating point (subnormal numbers).
+    TooNarrow,
 }
 
 /// The sample quantile at fractional order-statistic position `t` (0 = smallest).
@@ -65,14 +69,32 @@ fn knot_positions(sorted: &[f64], k: usize, quantile: &impl Fn(f64) -> f64) -> V
         }
         out
     };
-    let mut positions = Vec::with_capacity(k + 16);
+    // Where even the outermost halving knot's line misses the extreme sample by more
+    // than a unit (a few wild outliers), a knot on the extreme sample itself keeps it
+    // from landing far out in the Gaussian coordinate, where it would swamp the next
+    // rotation's covariance.
+    let mut lower = Vec::new();
     if k >= 2 && heavy(even[0], even[1], 0.0) {
-        positions.extend(halvings(even[0]).iter().rev());
+        lower = halvings(even[0]);
+        let (outer, inner) =
+            (lower.last().copied().unwrap_or(even[0]), lower.iter().rev().nth(1).copied().unwrap_or(even[0]));
+        if outer > 0.0 && heavy(outer, inner, 0.0) {
+            lower.push(0.0);
+        }
     }
-    positions.extend_from_slice(&even);
+    let mut upper = Vec::new();
     if k >= 2 && heavy(even[k - 1], even[k - 2], last) {
-        positions.extend(halvings(last - even[k - 1]).iter().map(|t| last - t));
+        upper = halvings(last - even[k - 1]).iter().map(|t| last - t).collect();
+        let (outer, inner) =
+            (upper.last().copied().unwrap_or(even[k - 1]), upper.iter().rev().nth(1).copied().unwrap_or(even[k - 1]));
+        if outer < last && heavy(outer, inner, last) {
+            upper.push(last);
+        }
     }
+    let mut positions = Vec::with_capacity(k + lower.len() + upper.len());
+    positions.extend(lower.iter().rev());
+    positions.extend_from_slice(&even);
+    positions.extend(upper);
     positions
 }
 
@@ -82,15 +104,19 @@ fn knot_positions(sorted: &[f64], k: usize, quantile: &impl Fn(f64) -> f64) -> V
 pub(crate) struct MonotoneSpline {
     xs: Vec<f64>,
     zs: Vec<f64>,
-    /// The knots on a unit scale, `(x − center) / scale`: all arithmetic happens there,
-    /// so data at scales from 1e-300 to 1e300 neither underflow nor overflow.
+    /// The knots on a unit scale, `u = (x/2 − half_center) / scale`: all arithmetic
+    /// happens there, so data at scales from 1e-300 to 1e300 neither underflow nor
+    /// overflow (working in halves keeps every difference finite). The centre is the
+    /// middle knot, not the midrange, so that a far outlier knot does not wipe out the
+    /// resolution of the bulk.
     us: Vec<f64>,
-    center: f64,
+    half_center: f64,
     scale: f64,
     /// `1/scale`: the forward map multiplies (a division would sit on every evaluation's
     /// critical path), and `us` is computed with the same product so a knot's `x` lands
     /// exactly on its `u`.
     inv_scale: f64,
+    /// `ln(2·scale)`: `ln g'(x) = ln(dz/du) − ln_scale`.
     ln_scale: f64,
     /// What evaluating each segment needs, packed together (one cache line per segment).
     segments: Vec<Segment>,
@@ -102,6 +128,9 @@ pub(crate) struct MonotoneSpline {
     u_index: SegmentIndex,
     z_index: SegmentIndex,
 }
+
+/// Bound on the knots' Gaussian coordinates (see [`MonotoneSpline::from_knots_with`]).
+const MAX_ABS_Z: f64 = 1e3;
 
 /// Piece numbers of the linear tails (segments are numbered from 0).
 const LOWER_TAIL: u32 = u32::MAX;
@@ -223,12 +252,20 @@ impl MonotoneSpline {
         if !increasing(&xs) || !increasing(&zs) {
             return Err(SplineError::NotIncreasing);
         }
-        // Halves first, so that neither the centre nor the half-range can overflow.
-        let center = xs[0] / 2.0 + xs[k - 1] / 2.0;
-        let scale = xs[k - 1] / 2.0 - xs[0] / 2.0;
+        // The maps land in a Gaussian coordinate, where knots sit within a few dozen
+        // units of 0 (normal quantiles of any sample size). A model file claiming more
+        // is damaged, and its slopes could overflow.
+        if zs.iter().any(|z| z.abs() > MAX_ABS_Z) {
+            return Err(SplineError::FarFromGaussian);
+        }
+        let half_center = xs[k / 2] / 2.0;
+        let scale = (xs[k - 1] / 2.0 - half_center).max(half_center - xs[0] / 2.0);
         let inv_scale = 1.0 / scale;
-        let us: Vec<f64> = xs.iter().map(|x| (x - center) * inv_scale).collect();
-        if scale.is_nan() || scale <= 0.0 || !inv_scale.is_finite() || !increasing(&us) {
+        if !(scale > 0.0 && inv_scale.is_finite() && scale.is_normal()) {
+            return Err(SplineError::TooNarrow);
+        }
+        let us: Vec<f64> = xs.iter().map(|x| (x / 2.0 - half_center) * inv_scale).collect();
+        if !increasing(&us) {
             return Err(SplineError::NotIncreasing);
         }
         let widths: Vec<f64> = us.windows(2).map(|w| w[1] - w[0]).collect();
@@ -238,7 +275,7 @@ impl MonotoneSpline {
         }
         let mut ds = Vec::with_capacity(k);
         // The lower slope is given in data units, dz/dx; on the unit scale it is dz/du.
-        ds.push(lower_slope.map_or(slopes[0], |s| s * scale));
+        ds.push(lower_slope.map_or(slopes[0], |s| s * 2.0 * scale));
         for i in 1..k - 1 {
             let (h0, h1) = (widths[i - 1], widths[i]);
             let (w0, w1) = (2.0 * h1 + h0, h1 + 2.0 * h0);
@@ -268,10 +305,10 @@ impl MonotoneSpline {
             xs,
             zs,
             us,
-            center,
+            half_center,
             scale,
             inv_scale,
-            ln_scale: scale.ln(),
+            ln_scale: std::f64::consts::LN_2 + scale.ln(),
             segments,
             ds,
             lower_slope,
@@ -350,12 +387,12 @@ impl MonotoneSpline {
         (z, dz_du.ln() - self.ln_scale)
     }
 
-    /// `z = g(x)` and the derivative `dz/du` on the unit scale, `u = (x − center)/scale`:
+    /// `z = g(x)` and the derivative `dz/du` on the unit scale, `u = (x/2 − half_center)/scale`:
     /// a number of order one whose logarithm, minus [`MonotoneSpline::ln_scale`], is
     /// `ln g'(x)`. Callers sum many of them with [`crate::numeric::LnSum`].
     #[inline]
     pub(crate) fn forward_unit(&self, x: f64) -> (f64, f64) {
-        let u = (x - self.center) * self.inv_scale;
+        let u = (x / 2.0 - self.half_center) * self.inv_scale;
         self.evaluate(u, self.locate(u))
     }
 
@@ -369,7 +406,7 @@ impl MonotoneSpline {
         let mut pieces = [0u32; BLOCK];
         for (b, block) in xs.chunks_mut(BLOCK).enumerate() {
             for (x, piece) in block.iter_mut().zip(pieces.iter_mut()) {
-                *x = (*x - self.center) * self.inv_scale;
+                *x = (*x / 2.0 - self.half_center) * self.inv_scale;
                 *piece = self.locate(*x);
             }
             for (i, (x, &piece)) in block.iter_mut().zip(pieces.iter()).enumerate() {
@@ -437,7 +474,7 @@ impl MonotoneSpline {
             }
             u0 + xi * w
         };
-        self.center + self.scale * u
+        2.0 * (self.half_center + self.scale * u)
     }
 }
 

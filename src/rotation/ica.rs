@@ -85,7 +85,11 @@ pub(crate) fn fastica(z: ArrayView2<'_, f64>) -> Array2<f64> {
     let z = fastica_subsample(z);
     let mut w = Array2::<f64>::eye(z.nrows());
     for _ in 0..MAX_ITER {
-        let next = symmetric_orthogonalize(&fastica_step(&w, z));
+        let step = fastica_step(&w, z);
+        if step.iter().any(|v| !v.is_finite()) {
+            break; // overflowed moments: keep the last good rotation
+        }
+        let next = symmetric_orthogonalize(&step);
         // Converged when every new row is parallel to the old one.
         let change = next.rows().into_iter().zip(w.rows()).map(|(a, b)| 1.0 - a.dot(&b).abs()).fold(0.0, f64::max);
         w = next;

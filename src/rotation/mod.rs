@@ -10,7 +10,7 @@ mod random;
 mod unmixing;
 
 pub(crate) use ica::fit_ica;
-pub(crate) use pca::fit_pca;
+pub(crate) use pca::{fit_pca, linearly_dependent};
 pub(crate) use radial::Radial;
 pub(crate) use random::haar_random;
 pub(crate) use unmixing::Unmixing;

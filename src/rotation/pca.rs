@@ -44,6 +44,33 @@ pub(crate) fn mean_and_covariance(x: ArrayView2<'_, f64>, scale: Option<&Array1<
     (mean, cov)
 }
 
+/// The largest magnitude of each row of `x` (1 for an all-zero row): dividing by it
+/// before squaring keeps moments of data near 1e300 from overflowing, and leaves the
+/// correlation unchanged.
+pub(crate) fn row_magnitudes(x: ArrayView2<'_, f64>) -> Array1<f64> {
+    x.map_axis(Axis(1), |row| row.iter().fold(0.0f64, |m, v| m.max(v.abs()))).mapv(|m| if m > 0.0 { m } else { 1.0 })
+}
+
+/// Whether the rows of `x` (dimensions) are linearly dependent: the smallest
+/// eigenvalue of their correlation matrix vanishes next to the largest. Such data lie on
+/// a hyperplane, where no density exists; after the first (nonlinear) marginal step the
+/// dependence would no longer be linear, and the fit would not see it.
+pub(crate) fn linearly_dependent(x: ArrayView2<'_, f64>) -> bool {
+    let d = x.nrows();
+    if d < 2 {
+        return false;
+    }
+    let (_, cov) = mean_and_covariance(x, Some(&row_magnitudes(x)));
+    let sd = cov.diag().mapv(f64::sqrt);
+    let corr = DMatrix::from_fn(d, d, |i, j| cov[(i, j)] / (sd[i] * sd[j]));
+    if corr.iter().any(|v| !v.is_finite()) {
+        return false; // left to the per-column checks (constant or subnormal columns)
+    }
+    let mut eigenvalues: Vec<f64> = SymmetricEigen::new(corr).eigenvalues.iter().copied().collect();
+    eigenvalues.sort_by(|a, b| b.total_cmp(a));
+    !super::full_rank(&Array1::from(eigenvalues))
+}
+
 /// The rotation onto the principal axes of `x` (rows = dimensions), eigenvalues in
 /// decreasing order, each axis signed so its largest component is positive.
 ///
@@ -53,6 +80,11 @@ pub(crate) fn mean_and_covariance(x: ArrayView2<'_, f64>, scale: Option<&Array1<
 pub(crate) fn fit_pca(x: ArrayView2<'_, f64>) -> (Rotation, Array1<f64>, f64) {
     let d = x.nrows();
     let (mean, cov) = mean_and_covariance(x, None);
+    if cov.iter().any(|v| !v.is_finite()) {
+        // Overflowed moments (values near the float limits): report zero spread, which
+        // the fit turns into an error, rather than decompose garbage.
+        return (Rotation::new(Array2::eye(d), Array1::zeros(d)).expect("identity"), Array1::zeros(d), 0.0);
+    }
     let eig = SymmetricEigen::new(DMatrix::from_fn(d, d, |i, j| cov[(i, j)]));
     let mut order: Vec<usize> = (0..d).collect();
     order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]).then(a.cmp(&b)));

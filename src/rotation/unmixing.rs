@@ -10,7 +10,7 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 
 use super::ica::{fastica, fastica_subsample};
-use super::pca::mean_and_covariance;
+use super::pca::{mean_and_covariance, row_magnitudes};
 use super::{apply_affine, full_rank};
 use crate::bijector::{par_forward, Bijector};
 
@@ -79,15 +79,7 @@ impl Unmixing {
     /// Fits the layer to the `d × n` block `x` (rows = dimensions, none constant).
     pub(crate) fn fit(x: ArrayView2<'_, f64>) -> Result<Self, UnmixingError> {
         let d = x.nrows();
-        // Moments of the rows divided by their largest magnitude, so that data near
-        // 1e300 do not overflow when squared; the correlation is unchanged by it.
-        let magnitude = x.map_axis(Axis(1), |row| row.iter().fold(0.0f64, |m, v| m.max(v.abs()))).mapv(|m| {
-            if m > 0.0 {
-                m
-            } else {
-                1.0
-            }
-        });
+        let magnitude = row_magnitudes(x);
         let (mean, cov) = mean_and_covariance(x, Some(&magnitude));
         let mean = mean * &magnitude;
         let sd_scaled = cov.diag().mapv(f64::sqrt);
