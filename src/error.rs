@@ -85,7 +85,8 @@ pub enum RbigError {
     /// The data lie on a lower-dimensional subspace: a rotated direction had zero spread.
     #[error(
         "the data are degenerate: after layer {layer} a direction has zero spread \
-         (columns are exactly collinear or duplicated); remove the redundant columns"
+         (columns are exactly collinear or duplicated, or in a small sample one column's \
+         ranks determine another's); remove the redundant columns or add samples"
     )]
     Degenerate {
         /// Zero-based layer index where the degeneracy appeared.

@@ -243,6 +243,18 @@ fn fit_pre_steps(
     Ok(PreSteps { unmixing: steps, radial, raw_entropies: Some(raw), tc })
 }
 
+/// Where the fit entered a cycle, if the last layers repeat exactly (period 1 or 2).
+///
+/// With a handful of samples the marginal step maps the data onto the same few normal
+/// quantiles every time, so the data can only take finitely many configurations and the
+/// layers may cycle between two of them forever, each cycle "removing" the same total
+/// correlation again. Continuous data never repeat a reduction to the last bit.
+fn cycle_start(layers: &[LayerDiagnostics]) -> Option<usize> {
+    let raw: Vec<u64> = layers.iter().rev().take(4).map(|l| l.raw_reduction.to_bits()).collect();
+    let repeats = raw.len() == 4 && (raw[0] == raw[1] && raw[1] == raw[2] || raw[0] == raw[2] && raw[1] == raw[3]);
+    repeats.then(|| layers.len() - 4)
+}
+
 /// The index of the first row of `x` with a non-finite value.
 fn first_non_finite_row(x: ArrayView2<'_, f64>) -> std::result::Result<(), usize> {
     match x.axis_iter(Axis(0)).position(|row| row.iter().any(|v| !v.is_finite())) {
@@ -337,6 +349,7 @@ impl Rbig {
         let mut marginals = Vec::new();
         let mut rotations = Vec::new();
         let mut diagnostics = Vec::new();
+        let mut cycle = None;
         for index in 0..params.max_layers {
             let log_derivs = marginal.forward_mean_log_deriv(work.view_mut());
             let h_before: f64 = h_input.iter().zip(&log_derivs).map(|(h, l)| h + l).sum();
@@ -369,14 +382,18 @@ impl Rbig {
             marginals.push(std::mem::replace(&mut marginal, next));
             rotations.push(rotation);
             h_input = h_next;
+            if let Some(start) = cycle_start(&diagnostics) {
+                cycle = Some(start);
+                break;
+            }
             if rule.should_stop() {
                 break;
             }
         }
         marginals.push(marginal);
-        // Keep the layers up to the last useful one, then the marginal step fitted on its
-        // output so the model's output marginals are Gaussian.
-        let keep = rule.useful_layers();
+        // Keep the layers up to the last useful one (and before any cycle), then the
+        // marginal step fitted on its output so the model's output marginals are Gaussian.
+        let keep = rule.useful_layers().min(cycle.unwrap_or(usize::MAX));
         diagnostics.truncate(keep);
         marginals.truncate(keep + 1);
         let last = marginals.pop().expect("keep + 1 >= 1 marginals");

@@ -325,8 +325,9 @@ impl MonotoneSpline {
     /// Knots at evenly spaced order-statistic positions of `sorted` data, mapped to the
     /// normal quantiles of their mid-ranks `(i + 1/2) / n`.
     ///
-    /// Tied data give repeated x positions; a tie block becomes one knot whose z is the
-    /// mean of the block's quantiles, so ties never produce a vertical step.
+    /// Tied data give repeated x positions; a tie block (values equal to 1e-12 relative)
+    /// becomes one knot whose z is the mean of the block's quantiles, so ties never
+    /// produce a vertical step.
     pub(crate) fn fit_sorted(
         sorted: &[f64],
         n_knots: usize,
@@ -345,7 +346,10 @@ impl MonotoneSpline {
             let x = at_position(sorted, t);
             let z = quantile((t + 0.5) / n as f64);
             match xs.last() {
-                Some(&last) if x <= last => {
+                // Equal up to rounding (values a rotation made equal but for the last
+                // few bits): knots that close would make the map's slope ~1e16 and its
+                // inverse lose every digit.
+                Some(&last) if x - last <= 1e-12 * x.abs().max(last.abs()) => {
                     // Same x as the previous knot: fold into a running mean of z.
                     block += 1;
                     let zl = zs.last_mut().expect("zs tracks xs");
