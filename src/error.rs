@@ -111,6 +111,17 @@ pub enum RbigError {
         /// Zero-based index of the first such row.
         row: usize,
     },
+    /// The fit would need more memory than the configured limit.
+    #[error(
+        "the fit needs about {needed} bytes beyond its input, more than the limit of {limit} \
+         bytes; use fewer rows or columns, or raise the limit"
+    )]
+    MemoryLimit {
+        /// Estimated bytes needed.
+        needed: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// Two blocks that must share rows do not.
     #[error("row count mismatch: {first} rows versus {second} rows")]
     RowMismatch {

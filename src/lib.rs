@@ -36,6 +36,7 @@
 #[doc(hidden)]
 pub mod bench_support;
 mod bijector;
+pub mod dequantize;
 pub mod error;
 pub mod information;
 pub mod io;

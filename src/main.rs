@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::{s, Array2, Axis};
 use rand::SeedableRng;
+use rbig::dequantize::{jitter, resolution};
 use rbig::information::{self, InformationEstimate, Units};
 use rbig::io::{read_matrix, write_csv, write_matrix, FORMAT_VERSION};
 use rbig::{Knots, ParamGuard, Rbig, RbigError, RbigParams, RotationKind};
@@ -80,6 +81,38 @@ struct FitArgs {
     /// Knots of each marginal map (default: 1.25·n^(1/3)).
     #[arg(long)]
     knots: Option<usize>,
+    /// Refuse up front a fit needing more memory than this beyond the loaded data, in
+    /// bytes or with a K, M or G suffix (default: the memory available when the fit
+    /// starts, from /proc/meminfo).
+    #[arg(long, value_parser = parse_size)]
+    memory_limit: Option<u64>,
+}
+
+/// `123`, `64K`, `512M`, `4G` (powers of 1024) to bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c.to_ascii_uppercase()),
+        _ => (t, 'B'),
+    };
+    let shift = match unit {
+        'B' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        'T' => 40,
+        other => return Err(format!("unknown size suffix {other:?} (use K, M, G or T)")),
+    };
+    let value: u64 = digits.trim().parse().map_err(|_| format!("{text:?} is not a size such as 512M or 4G"))?;
+    value.checked_mul(1 << shift).ok_or_else(|| format!("{text} is too large"))
+}
+
+/// `MemAvailable` from /proc/meminfo, in bytes (Linux).
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 #[derive(Args)]
@@ -120,6 +153,11 @@ enum Command {
         rotation: Rotation,
         #[command(flatten)]
         fit: FitArgs,
+        /// Fit on the data plus uniform noise over each tied column's bin width (its
+        /// lattice step), seeded by --seed: the standard treatment of integer or rounded
+        /// data; score such data with `rbig score --dequantize`.
+        #[arg(long)]
+        dequantize: bool,
         /// Replace an existing model file.
         #[arg(long)]
         force: bool,
@@ -154,6 +192,15 @@ enum Command {
         model: PathBuf,
         /// Rows to score.
         data: PathBuf,
+        /// Score discrete data: the dequantized log-likelihood, a log-probability of
+        /// each row's lattice cell (mean of ln p over uniform jitter plus Σ ln width).
+        /// WIDTHS: the bin widths the model was fitted with, as `rbig fit --dequantize`
+        /// prints them (comma separated; 0 for a continuous column).
+        #[arg(long, value_name = "WIDTHS")]
+        dequantize: Option<String>,
+        /// Jitter draws per row for --dequantize.
+        #[arg(long, default_value_t = 16)]
+        draws: usize,
         #[command(flatten)]
         out: OutputArgs,
     },
@@ -268,6 +315,9 @@ fn builder(rotation: Rotation, fit: &FitArgs) -> RbigParams {
     if let Some(k) = fit.knots {
         p = p.knots(Knots::Fixed(k));
     }
+    if let Some(limit) = fit.memory_limit.or_else(available_memory) {
+        p = p.memory_limit(limit);
+    }
     p
 }
 
@@ -362,11 +412,15 @@ fn estimate_json(key: &str, est: InformationEstimate, units: UnitArg, seconds: f
 fn run(cli: Cli) -> Result<(), Failure> {
     let quiet = cli.quiet;
     match cli.command {
-        Command::Fit { data, output, rotation, fit, force } => {
+        Command::Fit { data, output, rotation, fit, dequantize, force } => {
             check_output(Some(&output), force)?;
             let p = builder(rotation, &fit).check()?;
-            let x = read_matrix(&data)?;
+            let mut x = read_matrix(&data)?;
             warn_point_masses(&data, &x, quiet);
+            let widths = dequantize.then(|| resolution(&x));
+            if let Some(w) = &widths {
+                x = jitter(&x, w, fit.seed)?;
+            }
             let start = Instant::now();
             let mut progress = Progress::new(quiet);
             let mut tc = 0.0;
@@ -382,7 +436,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 model.save(&output)?;
             }
-            let summary = json!({
+            let mut summary = json!({
                 "n": model.n_train(),
                 "d": model.dim(),
                 "layers": model.n_layers(),
@@ -390,6 +444,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 "units": "nats",
                 "seconds": seconds,
             });
+            if let Some(w) = widths {
+                // What `rbig score --dequantize` needs to score discrete data.
+                summary["dequantized_widths"] = json!(w);
+            }
             println!("{summary}");
         }
         Command::Transform { model, data, out } => {
@@ -404,10 +462,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let x = m.inverse_transform(&read_matrix(&data)?)?;
             emit(&out, &x)?;
         }
-        Command::Score { model, data, out } => {
+        Command::Score { model, data, dequantize, draws, out } => {
             check_output(out.output.as_deref(), out.force)?;
             let m = load_model(&model)?;
-            let lp = m.log_density(&read_matrix(&data)?)?;
+            let x = read_matrix(&data)?;
+            let lp = match dequantize.as_deref() {
+                None => m.log_density(&x)?,
+                Some(list) => {
+                    let widths: Vec<f64> =
+                        list.split(',')
+                            .map(|w| w.trim().parse::<f64>())
+                            .collect::<Result<_, _>>()
+                            .map_err(|_| usage(format!("--dequantize {list:?}: expected bin widths like 1,1,0.5")))?;
+                    m.dequantized_log_likelihood(&x, &widths, draws, 0)?
+                }
+            };
             emit(&out, &lp.insert_axis(Axis(1)))?;
         }
         Command::Sample { model, n, seed, out } => {

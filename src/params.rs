@@ -22,6 +22,10 @@ pub struct RbigValidParams {
     pub(crate) significance: f64,
     pub(crate) knots: Knots,
     pub(crate) seed: u64,
+    /// Bytes the fit may allocate beyond the input. A property of the machine the fit
+    /// runs on, not of the model: not saved with it.
+    #[serde(skip)]
+    pub(crate) memory_limit: Option<u64>,
 }
 
 impl RbigValidParams {
@@ -44,6 +48,10 @@ impl RbigValidParams {
     /// Knot rule of the marginal maps.
     pub fn knots(&self) -> Knots {
         self.knots
+    }
+    /// Bytes the fit may allocate beyond its input, if limited.
+    pub fn memory_limit(&self) -> Option<u64> {
+        self.memory_limit
     }
     /// Seed of the random rotations.
     pub fn seed(&self) -> u64 {
@@ -99,6 +107,7 @@ impl Default for RbigParams {
             significance: 3.0,
             knots: Knots::Auto,
             seed: 0,
+            memory_limit: None,
         })
     }
 }
@@ -141,6 +150,23 @@ impl RbigParams {
     /// bit for bit, whatever the number of threads.
     pub fn seed(mut self, seed: u64) -> Self {
         self.0.seed = seed;
+        self
+    }
+    /// Refuse, before allocating anything, a fit that would need more than `bytes`
+    /// beyond its input ([`RbigError::MemoryLimit`]) instead of running out of memory
+    /// part-way (default: no limit). The need is estimated from the data's shape: one
+    /// working copy of the data, a second one in ICA mode, and per-thread buffers. The
+    /// limit is not saved with the model.
+    ///
+    /// ```
+    /// use rbig::{ParamGuard, Rbig, RbigError};
+    /// let x = ndarray::Array2::<f64>::zeros((100_000, 10)); // 8 MB
+    /// let params = Rbig::params().memory_limit(1_000_000).check()?;
+    /// assert!(matches!(params.fit_observed(&x, |_| {}), Err(RbigError::MemoryLimit { .. })));
+    /// # Ok::<(), RbigError>(())
+    /// ```
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.0.memory_limit = Some(bytes);
         self
     }
 }

@@ -240,6 +240,31 @@ fn foreign_and_newer_model_files() {
 }
 
 #[test]
+fn dequantized_fit_and_score() {
+    let dir = Dir::new("dequantize");
+    let counts = Array2::from_shape_fn((3000, 2), |(i, j)| ((i * (3 + j)) % 17 + i % 5) as f64);
+    let data = dir.path("counts.csv");
+    write_csv(&data, &counts);
+    let model = dir.path("counts.rbig");
+    let summary = json(&rbig(&[&"fit", &data, &"-o", &model, &"--dequantize", &"--quiet"]));
+    assert_eq!(summary["dequantized_widths"], serde_json::json!([1.0, 1.0]));
+    let scores = dir.path("scores.csv");
+    ok(&rbig(&[&"score", &model, &data, &"--dequantize", &"1,1", &"--draws", &"4", &"-o", &scores]));
+    let log_p = parse_csv(&std::fs::read_to_string(&scores).unwrap());
+    assert_eq!(log_p.len(), 3000);
+    // Log-probabilities of integer cells: finite, negative, and the cells' total
+    // probability over the 17 × 21 grid the counts occupy cannot exceed 1.
+    assert!(log_p.iter().all(|r| r[0].is_finite() && r[0] < 0.0));
+    let mut cells = std::collections::HashMap::new();
+    for (row, lp) in counts.rows().into_iter().zip(&log_p) {
+        cells.insert((row[0] as i64, row[1] as i64), lp[0].exp());
+    }
+    let mass: f64 = cells.values().sum();
+    assert!(mass <= 1.05, "the occupied cells hold probability {mass}");
+    bad_input(&rbig(&[&"score", &model, &data, &"--dequantize", &"1"]), &["dimension mismatch"]);
+}
+
+#[test]
 fn usage_errors_exit_2() {
     assert_eq!(rbig(&[&"fit"]).status.code(), Some(2));
     assert_eq!(rbig(&[&"frobnicate"]).status.code(), Some(2));
@@ -248,6 +273,14 @@ fn usage_errors_exit_2() {
     let (train, _) = banana_files(&dir);
     bad_input(&rbig(&[&"mi", &train, &"--split", &"2"]), &["--split 2", "between 1 and 1"]);
     bad_input(&rbig(&[&"fit", &train, &"-o", &dir.path("m.rbig"), &"--max-layers", &"0"]), &["max_layers"]);
+    // A fit that would exceed the memory limit is refused before it starts, and no
+    // model file appears.
+    bad_input(
+        &rbig(&[&"fit", &train, &"-o", &dir.path("big.rbig"), &"--memory-limit", &"1K"]),
+        &["limit of 1024 bytes"],
+    );
+    assert!(!dir.path("big.rbig").exists());
+    assert_eq!(rbig(&[&"tc", &train, &"--memory-limit", &"12Q"]).status.code(), Some(2));
     let help = ok(&rbig(&[&"score", &"--help"]));
     assert!(help.contains("Example: rbig score"));
 }
