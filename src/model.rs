@@ -13,7 +13,7 @@ use crate::bijector::{par_forward, par_inverse, Bijector};
 use crate::error::{RbigError, Result};
 use crate::io::model_file;
 use crate::marginal::normal::std_normal_ln_pdf;
-use crate::marginal::{row_entropies, MarginalGaussianizer, CHUNK};
+use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer, CHUNK};
 use crate::numeric::sort_floats;
 use crate::params::{RbigParams, RbigValidParams};
 use crate::rotation::{
@@ -341,7 +341,7 @@ impl Rbig {
         spread_ties(&mut work, params.seed);
         // Constant and unscalable columns first (they would also make the dependence
         // check meaningless), then exact linear dependence.
-        row_entropies(work.view())?;
+        check_rows(work.view())?;
         if linearly_dependent(work.view()) {
             return Err(RbigError::Degenerate { layer: 0 });
         }

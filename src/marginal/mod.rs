@@ -48,14 +48,14 @@ impl Knots {
 
 /// A column that cannot be Gaussianized, with its smallest and largest values.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ConstantDimension {
+pub(crate) struct UnusableColumn {
     pub(crate) dim: usize,
     pub(crate) min: f64,
     pub(crate) max: f64,
 }
 
-impl From<ConstantDimension> for crate::error::RbigError {
-    fn from(c: ConstantDimension) -> Self {
+impl From<UnusableColumn> for crate::error::RbigError {
+    fn from(c: UnusableColumn) -> Self {
         use crate::error::RbigError;
         let (column, min, max) = (c.dim, c.min, c.max);
         if min == max {
@@ -68,23 +68,38 @@ impl From<ConstantDimension> for crate::error::RbigError {
     }
 }
 
+/// The row's problem if it is constant or spread over a subnormal range (no scaling can
+/// work with it).
+fn unusable(dim: usize, min: f64, max: f64) -> Result<(), UnusableColumn> {
+    if max / 2.0 - min / 2.0 < f64::MIN_POSITIVE {
+        Err(UnusableColumn { dim, min, max })
+    } else {
+        Ok(())
+    }
+}
+
+/// Rejects constant rows of the `d × n` block `x`, and rows spread over a subnormal range
+/// (the lowest such row), in one pass without sorting.
+pub(crate) fn check_rows(x: ArrayView2<'_, f64>) -> Result<(), UnusableColumn> {
+    x.axis_iter(Axis(0)).enumerate().try_for_each(|(dim, row)| {
+        let (min, max) = row.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        unusable(dim, min, max)
+    })
+}
+
 /// Applies `f(dim, sorted row)` to each row of the `d × n` block `x`, sorted, in
-/// parallel; a constant row (or one spread over a subnormal range) is an error. When several rows fail, the lowest is reported,
-/// whatever the thread scheduling.
+/// parallel; an unusable row (see [`check_rows`]) is an error. When several rows fail,
+/// the lowest is reported, whatever the thread scheduling.
 fn per_sorted_row<T: Send>(
     x: ArrayView2<'_, f64>,
-    f: impl Fn(usize, &[f64]) -> Result<T, ConstantDimension> + Sync,
-) -> Result<Vec<T>, ConstantDimension> {
+    f: impl Fn(usize, &[f64]) -> Result<T, UnusableColumn> + Sync,
+) -> Result<Vec<T>, UnusableColumn> {
     x.axis_iter(Axis(0))
         .into_par_iter()
         .enumerate()
         .map(|(dim, row)| {
             let sorted = sort_floats(row.to_vec());
-            let (min, max) = (sorted[0], sorted[sorted.len() - 1]);
-            // Constant, or spread over a subnormal range no scaling can work with.
-            if max / 2.0 - min / 2.0 < f64::MIN_POSITIVE {
-                return Err(ConstantDimension { dim, min, max });
-            }
+            unusable(dim, sorted[0], sorted[sorted.len() - 1])?;
             f(dim, &sorted)
         })
         .collect::<Vec<_>>()
@@ -94,7 +109,7 @@ fn per_sorted_row<T: Send>(
 
 /// Spacing entropy estimate of each row of the `d × n` block `x`; a constant row is an
 /// error.
-pub(crate) fn row_entropies(x: ArrayView2<'_, f64>) -> Result<Vec<f64>, ConstantDimension> {
+pub(crate) fn row_entropies(x: ArrayView2<'_, f64>) -> Result<Vec<f64>, UnusableColumn> {
     per_sorted_row(x, |_, sorted| Ok(spacing_entropy(sorted)))
 }
 
@@ -120,14 +135,15 @@ impl MarginalGaussianizer {
     /// Fits one map per row of the `d × n` block `x`.
     ///
     /// Also returns the spacing entropy estimate of each row, which needs the same sort.
-    pub(crate) fn fit(x: ArrayView2<'_, f64>, knots: Knots) -> Result<(Self, Vec<f64>), ConstantDimension> {
+    pub(crate) fn fit(x: ArrayView2<'_, f64>, knots: Knots) -> Result<(Self, Vec<f64>), UnusableColumn> {
         let n_knots = knots.count(x.ncols());
-        let fitted = per_sorted_row(x, |dim, sorted| {
-            // Any failure on distinct values is a problem of scale (see the conversion).
-            let map = MonotoneSpline::fit_sorted(sorted, n_knots, std_normal_quantile)
-                .map_err(|_| ConstantDimension { dim, min: sorted[0], max: sorted[sorted.len() - 1] })?;
-            Ok((map, spacing_entropy(sorted)))
-        })?;
+        let fitted =
+            per_sorted_row(x, |dim, sorted| {
+                // Any failure on distinct values is a problem of scale (see the conversion).
+                let map = MonotoneSpline::fit_sorted(sorted, n_knots, std_normal_quantile)
+                    .map_err(|_| UnusableColumn { dim, min: sorted[0], max: sorted[sorted.len() - 1] })?;
+                Ok((map, spacing_entropy(sorted)))
+            })?;
         let (maps, entropies) = fitted.into_iter().unzip();
         Ok((Self { maps }, entropies))
     }
