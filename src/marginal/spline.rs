@@ -76,8 +76,16 @@ fn knot_positions(sorted: &[f64], k: usize, quantile: &impl Fn(f64) -> f64) -> V
     let mut lower = Vec::new();
     if k >= 2 && heavy(even[0], even[1], 0.0) {
         lower = halvings(even[0]);
-        let (outer, inner) =
-            (lower.last().copied().unwrap_or(even[0]), lower.iter().rev().nth(1).copied().unwrap_or(even[0]));
+        // The outermost knot and its inner neighbour (an even knot when there are no
+        // halving knots, or just one).
+        let outer = lower.last().copied().unwrap_or(even[0]);
+        let inner = if lower.len() >= 2 {
+            lower[lower.len() - 2]
+        } else if lower.is_empty() {
+            even[1]
+        } else {
+            even[0]
+        };
         if outer > 0.0 && heavy(outer, inner, 0.0) {
             lower.push(0.0);
         }
@@ -85,8 +93,14 @@ fn knot_positions(sorted: &[f64], k: usize, quantile: &impl Fn(f64) -> f64) -> V
     let mut upper = Vec::new();
     if k >= 2 && heavy(even[k - 1], even[k - 2], last) {
         upper = halvings(last - even[k - 1]).iter().map(|t| last - t).collect();
-        let (outer, inner) =
-            (upper.last().copied().unwrap_or(even[k - 1]), upper.iter().rev().nth(1).copied().unwrap_or(even[k - 1]));
+        let outer = upper.last().copied().unwrap_or(even[k - 1]);
+        let inner = if upper.len() >= 2 {
+            upper[upper.len() - 2]
+        } else if upper.is_empty() {
+            even[k - 2]
+        } else {
+            even[k - 1]
+        };
         if outer < last && heavy(outer, inner, last) {
             upper.push(last);
         }
