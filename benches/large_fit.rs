@@ -13,18 +13,11 @@ use std::time::Instant;
 use rbig::tasks::factor_gaussian;
 use rbig::{ParamGuard, Rbig, RotationKind};
 
-/// Peak resident set size (VmHWM) in bytes.
-fn peak_rss() -> Option<f64> {
+/// A size field of `/proc/self/status` (`VmHWM`: peak resident, `VmRSS`: current), in
+/// bytes.
+fn status_bytes(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024.0)
-}
-
-/// Current resident set size (VmRSS) in bytes.
-fn rss() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024.0)
 }
@@ -45,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Forget the peak of generating the data (Linux: writing 5 to clear_refs resets
     // VmHWM to the current resident size).
     std::fs::write("/proc/self/clear_refs", "5")?;
-    let before = rss().unwrap_or(0.0);
+    let before = status_bytes("VmRSS:").unwrap_or(0.0);
     println!(
         "{rotation:?}, n = {n}, d = {d}: input {:.0} MB, resident before the fit {:.0} MB",
         input / 1e6,
@@ -64,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     })?;
     let seconds = start.elapsed().as_secs_f64();
-    let peak = peak_rss().unwrap_or(f64::NAN);
+    let peak = status_bytes("VmHWM:").unwrap_or(f64::NAN);
     let model_bytes = model.to_bytes().len() as f64;
     println!(
         "fit: {seconds:.1} s, {fitted} layers fitted, {} kept; TC {:.4} (truth {:.4}, error {:+.4})",

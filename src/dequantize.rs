@@ -39,6 +39,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::{RbigError, Result};
 use crate::model::Rbig;
+use crate::numeric::sort_floats;
 
 /// The bin width of each column: the median gap between neighbouring distinct values
 /// when the column has tied values (the lattice step of rounded data), 0 when every
@@ -49,18 +50,20 @@ use crate::model::Rbig;
 /// assert_eq!(rbig::dequantize::resolution(&x), vec![1.0, 0.0]);
 /// ```
 pub fn resolution<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Vec<f64> {
-    x.axis_iter(Axis(1))
-        .map(|column| {
-            let mut sorted = column.to_vec();
-            sorted.sort_by(f64::total_cmp);
-            let mut gaps: Vec<f64> = sorted.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 0.0).collect();
-            if gaps.is_empty() || gaps.len() + 1 == sorted.len() {
-                return 0.0;
-            }
-            let mid = gaps.len() / 2;
-            *gaps.select_nth_unstable_by(mid, f64::total_cmp).1
-        })
-        .collect()
+    x.axis_iter(Axis(1)).map(|column| lattice_step(&sort_floats(column.to_vec())).unwrap_or(0.0)).collect()
+}
+
+/// The lattice step of `sorted` values: the median gap between neighbouring distinct
+/// values, or `None` when no value is tied (or all are). The median, not the smallest
+/// gap, so that a few values differing only by a rounding error in the last decimal do
+/// not shrink it.
+pub(crate) fn lattice_step(sorted: &[f64]) -> Option<f64> {
+    let mut gaps: Vec<f64> = sorted.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 0.0).collect();
+    if gaps.is_empty() || gaps.len() + 1 == sorted.len() {
+        return None;
+    }
+    let mid = gaps.len() / 2;
+    Some(*gaps.select_nth_unstable_by(mid, f64::total_cmp).1)
 }
 
 fn check_widths(widths: &[f64], d: usize) -> Result<()> {

@@ -10,6 +10,7 @@ use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 use crate::bijector::{par_forward, par_inverse, Bijector};
+use crate::dequantize::lattice_step;
 use crate::error::{RbigError, Result};
 use crate::io::model_file;
 use crate::marginal::normal::std_normal_ln_pdf;
@@ -127,21 +128,12 @@ fn spread_ties(x: &mut Array2<f64>, seed: u64) {
     use rand::SeedableRng;
     x.axis_iter_mut(Axis(0)).into_par_iter().enumerate().for_each(|(dim, mut row)| {
         // Most continuous data have no ties: find out with a plain sort before paying
-        // for an index sort.
-        if sort_floats(row.to_vec()).windows(2).all(|w| w[0] != w[1]) {
+        // for an index sort. A constant row is left to the column checks.
+        let Some(resolution) = lattice_step(&sort_floats(row.to_vec())) else {
             return;
-        }
+        };
         let mut order: Vec<usize> = (0..row.len()).collect();
         order.sort_by(|&a, &b| row[a].total_cmp(&row[b]));
-        // The typical gap between neighbouring distinct values: the lattice step of
-        // rounded data. (The smallest gap would be fooled by a few values that differ
-        // only by a rounding error in the last decimal.)
-        let mut gaps: Vec<f64> = order.windows(2).map(|w| row[w[1]] - row[w[0]]).filter(|g| *g > 0.0).collect();
-        if gaps.is_empty() || gaps.len() + 1 == order.len() {
-            return; // constant (reported by the marginal fit) or no ties
-        }
-        let mid = gaps.len() / 2;
-        let resolution = *gaps.select_nth_unstable_by(mid, f64::total_cmp).1;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(dim as u64);
         let mut start = 0;
