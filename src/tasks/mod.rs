@@ -14,6 +14,8 @@
 //! # Ok::<(), rbig::RbigError>(())
 //! ```
 
+pub mod density;
+
 use ndarray::{s, Array1, Array2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
