@@ -8,7 +8,7 @@ use crate::bijector::par_forward;
 use crate::information::marginal_entropy::spacing_entropy;
 use crate::marginal::normal::std_normal_quantile;
 use crate::marginal::spline::MonotoneSpline;
-use crate::marginal::{Knots, MarginalGaussianizer};
+use crate::marginal::{KnotPlan, Knots, MarginalGaussianizer};
 use crate::numeric::sort_floats;
 use crate::rotation::{fit_pca, Rotation};
 
@@ -19,7 +19,7 @@ pub struct LayerStages {
     marginal: MarginalGaussianizer,
     gaussianized: Array2<f64>,
     rotation: Rotation,
-    knots: usize,
+    knots: KnotPlan,
 }
 
 impl LayerStages {
@@ -31,7 +31,7 @@ impl LayerStages {
         let mut gaussianized = input.clone();
         marginal.forward_mean_log_deriv(gaussianized.view_mut());
         let rotation = fit_pca(gaussianized.view()).0;
-        Self { knots: Knots::Auto.count(x.nrows()), input, sorted, marginal, gaussianized, rotation }
+        Self { knots: Knots::Auto.plan(x.nrows()), input, sorted, marginal, gaussianized, rotation }
     }
 
     /// The layer's input, dimension-major (a fresh copy, for stages that work in place).
@@ -103,4 +103,14 @@ pub fn sort_rows(x: ArrayView2<'_, f64>) -> Vec<Vec<f64>> {
 /// the first fit of a process does.
 pub fn clear_null_cache() {
     crate::stopping::clear_null_cache();
+}
+
+/// The model cut after its first `k` rotating layers, with the marginal step of layer
+/// `k + 1` as its last step (what the fit would have kept had it stopped there).
+pub fn truncated(model: &crate::Rbig, k: usize) -> crate::Rbig {
+    let mut m = model.clone();
+    m.layers.truncate(k + 1);
+    m.layers[k].rotation = None;
+    m.diagnostics.truncate(k);
+    m
 }

@@ -45,6 +45,7 @@ mod model;
 mod numeric;
 mod params;
 mod rotation;
+mod selection;
 mod stopping;
 pub mod tasks;
 
@@ -52,5 +53,6 @@ pub use error::RbigError;
 pub use linfa::ParamGuard;
 pub use marginal::Knots;
 pub use model::{LayerDiagnostics, Rbig};
-pub use params::{RbigParams, RbigValidParams};
+pub use params::{RbigParams, RbigValidParams, Validation};
 pub use rotation::RotationKind;
+pub use selection::{density_candidates, select, Selection};

@@ -491,6 +491,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let knots = match p.knots() {
                 Knots::Auto => json!("auto"),
                 Knots::Fixed(k) => json!(k),
+                Knots::Smooth => json!("smooth"),
             };
             let info = json!({
                 "format_version": FORMAT_VERSION,

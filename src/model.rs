@@ -100,6 +100,10 @@ pub struct Rbig {
     pub(crate) layers: Vec<Layer>,
     pub(crate) diagnostics: Vec<LayerDiagnostics>,
     pub(crate) marginal_entropies: Vec<f64>,
+    /// Mean log-likelihood of the held-out rows that chose the depth, when they did. A
+    /// property of the fit, not saved with the model.
+    #[serde(skip)]
+    pub(crate) held_out_log_likelihood: Option<f64>,
 }
 
 /// Checks that `x` (rows = samples) is finite, returning the first bad cell.
@@ -246,6 +250,69 @@ fn fit_memory(n: usize, d: usize, rotation: RotationKind) -> u64 {
     data.saturating_mul(copies).saturating_add(per_thread)
 }
 
+/// Rows held out to choose the depth ([`crate::Validation`]): dimension-major, pushed
+/// through the steps as they are fitted, with the log-determinants so far.
+struct HeldOut {
+    x: Array2<f64>,
+    log_det: Array1<f64>,
+    patience: usize,
+    /// Rotating layers of the best stack so far and its mean held-out log-likelihood.
+    best: (usize, f64),
+}
+
+impl HeldOut {
+    fn new(x: Array2<f64>, patience: usize) -> Self {
+        let n = x.ncols();
+        Self { x, log_det: Array1::zeros(n), patience, best: (0, f64::NEG_INFINITY) }
+    }
+
+    /// Applies a fitted step.
+    fn advance(&mut self, step: &dyn Bijector) {
+        par_forward(step, self.x.view_mut(), Some(self.log_det.view_mut()));
+    }
+
+    /// Scores the stack of `layers` rotating layers closed by the marginal step `last`,
+    /// and returns whether the score has not improved for `patience` layers.
+    fn observe(&mut self, layers: usize, last: &MarginalGaussianizer) -> bool {
+        let mut x = self.x.clone();
+        let mut log_p = self.log_det.clone();
+        par_forward(last, x.view_mut(), Some(log_p.view_mut()));
+        for row in x.axis_iter(Axis(0)) {
+            for (acc, &v) in log_p.iter_mut().zip(row) {
+                *acc += std_normal_ln_pdf(v);
+            }
+        }
+        // A held-out row beyond what floating point can map scores −∞ (see
+        // `Rbig::log_density`), and so does a stack that produced one.
+        let mean = log_p.mean().filter(|m| !m.is_nan()).unwrap_or(f64::NEG_INFINITY);
+        if mean > self.best.1 {
+            self.best = (layers, mean);
+        }
+        layers - self.best.0 >= self.patience
+    }
+}
+
+/// Splits the rows of `x` into a fitting part and a held-out part of `fraction` of the
+/// rows, drawn with `seed`; both dimension-major.
+fn hold_out(x: ArrayView2<'_, f64>, fraction: f64, seed: u64) -> Result<(Array2<f64>, Array2<f64>)> {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    let (n, d) = x.dim();
+    let held = (fraction * n as f64).round() as usize;
+    if held == 0 || n - held <= d {
+        let needed = ((d + 2) as f64 / (1.0 - fraction)).max(1.0 / fraction).ceil() as usize;
+        return Err(RbigError::TooFewRows { rows: n, columns: d, needed });
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    // A stream of its own, so the split does not share draws with other uses of the seed.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(u64::MAX);
+    order.shuffle(&mut rng);
+    let (held_rows, fit_rows) = order.split_at(held);
+    let pick = |rows: &[usize]| Array2::from_shape_fn((d, rows.len()), |(j, i)| x[(rows[i], j)]);
+    Ok((pick(fit_rows), pick(held_rows)))
+}
+
 /// Where the fit entered a cycle, if the last layers repeat exactly (period 1 or 2).
 ///
 /// With a handful of samples the marginal step maps the data onto the same few normal
@@ -315,6 +382,40 @@ impl Rbig {
         given: Option<(Unmixing, f64)>,
         observer: &mut dyn FnMut(&LayerDiagnostics),
     ) -> Result<Self> {
+        if params.validation.is_none() {
+            return Self::fit_layers(params, x, given, observer, None);
+        }
+        // Choose the depth with rows held out, then fit that many layers on all rows:
+        // the final model loses no data to the choice.
+        let chosen = Self::fit_layers(params, x, given.clone(), observer, None)?;
+        Self::refit(&chosen, x, given)
+    }
+
+    /// The fit on the rows not held out, whose depth is the one chosen on the held-out
+    /// rows (`params` must ask for validation).
+    pub(crate) fn fit_held_out(params: &RbigValidParams, x: ArrayView2<'_, f64>) -> Result<Self> {
+        Self::fit_layers(params, x, None, &mut |_| {}, None)
+    }
+
+    /// `held_out`'s configuration and depth fitted on all of `x` (after the linear step
+    /// `given`, as in [`Rbig::fit_from`]).
+    pub(crate) fn refit(held_out: &Self, x: ArrayView2<'_, f64>, given: Option<(Unmixing, f64)>) -> Result<Self> {
+        let depth = Some(held_out.diagnostics.len());
+        let mut model = Self::fit_layers(&held_out.params, x, given, &mut |_| {}, depth)?;
+        model.held_out_log_likelihood = held_out.held_out_log_likelihood;
+        Ok(model)
+    }
+
+    /// The fit itself: with rows held out when `params` ask for validation and no
+    /// `depth` is given; with exactly `depth` rotating layers (fewer only if the layers
+    /// start to cycle) when it is.
+    fn fit_layers(
+        params: &RbigValidParams,
+        x: ArrayView2<'_, f64>,
+        given: Option<(Unmixing, f64)>,
+        observer: &mut dyn FnMut(&LayerDiagnostics),
+        depth: Option<usize>,
+    ) -> Result<Self> {
         let (n, d) = x.dim();
         if d == 0 {
             return Err(RbigError::NoColumns);
@@ -329,7 +430,15 @@ impl Rbig {
             }
         }
         check_finite(&x)?;
-        let mut work = to_dim_major(&x);
+        let (mut work, held_out) = match params.validation.filter(|_| depth.is_none()) {
+            Some(v) => {
+                let (fit, held) = hold_out(x, v.fraction, params.seed)?;
+                (fit, Some(HeldOut::new(held, v.patience)))
+            }
+            None => (to_dim_major(&x), None),
+        };
+        let mut held_out = held_out;
+        let n = work.ncols();
         spread_ties(&mut work, params.seed);
         // Constant and unscalable columns first (they would also make the dependence
         // check meaningless), then exact linear dependence.
@@ -350,6 +459,15 @@ impl Rbig {
                 c.into()
             }
         })?;
+        if let Some(h) = &mut held_out {
+            for step in &unmixing {
+                h.advance(step);
+            }
+            if let Some(r) = &radial {
+                h.advance(r);
+            }
+            h.observe(0, &marginal);
+        }
         let raw_entropies = raw_entropies.unwrap_or_else(|| h_input.clone());
         let marginal_entropies: Vec<f64> = raw_entropies.iter().map(|h| h - null.entropy_bias).collect();
         // Layer k's reduction is Σ H(after its marginal step) − Σ H(after its rotation).
@@ -359,7 +477,7 @@ impl Rbig {
         let mut rotations = Vec::new();
         let mut diagnostics = Vec::new();
         let mut cycle = None;
-        for index in 0..params.max_layers {
+        for index in 0..depth.unwrap_or(params.max_layers) {
             let log_derivs = marginal.forward_mean_log_deriv(work.view_mut());
             let h_before: f64 = h_input.iter().zip(&log_derivs).map(|(h, l)| h + l).sum();
             let rotation = match params.rotation {
@@ -386,6 +504,11 @@ impl Rbig {
             let raw = h_before - h_next.iter().sum::<f64>();
             let significant = rule.observe(raw);
             let layer = LayerDiagnostics { tc_reduction: raw - null.mean, raw_reduction: raw, significant };
+            let held_out_stalled = held_out.as_mut().map(|h| {
+                h.advance(&marginal);
+                h.advance(&rotation);
+                h.observe(index + 1, &next)
+            });
             observer(&layer);
             diagnostics.push(layer);
             marginals.push(std::mem::replace(&mut marginal, next));
@@ -395,14 +518,21 @@ impl Rbig {
                 cycle = Some(start);
                 break;
             }
-            if rule.should_stop() {
+            if depth.is_none() && held_out_stalled.unwrap_or_else(|| rule.should_stop()) {
                 break;
             }
         }
         marginals.push(marginal);
-        // Keep the layers up to the last useful one (and before any cycle), then the
-        // marginal step fitted on its output so the model's output marginals are Gaussian.
-        let keep = rule.useful_layers().min(cycle.unwrap_or(usize::MAX));
+        // Keep the layers up to the last useful one, or the best-scoring depth on held-out
+        // rows, or the depth asked for (and before any cycle), then the marginal step
+        // fitted on their output so the model's output marginals are Gaussian.
+        let keep = match (&held_out, depth) {
+            (_, Some(depth)) => depth,
+            (Some(h), None) => h.best.0,
+            (None, None) => rule.useful_layers(),
+        }
+        .min(diagnostics.len())
+        .min(cycle.unwrap_or(usize::MAX));
         diagnostics.truncate(keep);
         marginals.truncate(keep + 1);
         let last = marginals.pop().expect("keep + 1 >= 1 marginals");
@@ -419,7 +549,14 @@ impl Rbig {
             layers,
             diagnostics,
             marginal_entropies,
+            held_out_log_likelihood: held_out.map(|h| h.best.1),
         })
+    }
+
+    /// Mean log-likelihood (nats) of the rows held out to choose the depth, when the
+    /// fit used [`crate::Validation`]; `None` otherwise and for a loaded model.
+    pub fn held_out_log_likelihood(&self) -> Option<f64> {
+        self.held_out_log_likelihood
     }
 
     /// Number of columns the model was fitted on.

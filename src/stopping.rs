@@ -68,7 +68,8 @@ fn mean_var(v: &[f64]) -> (f64, f64) {
 /// the life of the process, so the several fits of one estimate (mutual information fits
 /// three models on the same rows) and repeated fits pay for it once.
 fn per_dimension_null(n: usize, knots: Knots) -> PerDimensionNull {
-    let key = (n, knots.count(n));
+    let plan = knots.plan(n);
+    let key = (n, plan.count, plan.tail_samples.map(f64::to_bits));
     let cache = NULL_CACHE.get_or_init(Default::default);
     if let Some(hit) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
         return *hit;
@@ -84,7 +85,7 @@ fn per_dimension_null(n: usize, knots: Knots) -> PerDimensionNull {
     null
 }
 
-type NullCache = Mutex<HashMap<(usize, usize), PerDimensionNull>>;
+type NullCache = Mutex<HashMap<(usize, usize, Option<u64>), PerDimensionNull>>;
 static NULL_CACHE: OnceLock<NullCache> = OnceLock::new();
 
 /// Empties the cache of [`per_dimension_null`] (for benchmarks of a first fit).
@@ -102,7 +103,7 @@ fn simulate_per_dimension_null(n: usize, knots: Knots) -> PerDimensionNull {
     // Enough replicates for the means to be known to a small fraction of their spread,
     // without costing much more than a million normal draws.
     let reps = (1_000_000 / n.max(1)).clamp(16, 256);
-    let n_knots = knots.count(n);
+    let plan = knots.plan(n);
     let stats: Vec<(f64, f64, f64)> = (0..reps)
         .into_par_iter()
         .map(|rep| {
@@ -111,7 +112,7 @@ fn simulate_per_dimension_null(n: usize, knots: Knots) -> PerDimensionNull {
             let mut v = sort_floats((0..n).map(|_| StandardNormal.sample(&mut rng)).collect());
             let h = spacing_entropy(&v);
             let after = h - ln_sd(&v);
-            let map = MonotoneSpline::fit_sorted(&v, n_knots, std_normal_quantile).expect("distinct normal draws");
+            let map = MonotoneSpline::fit_sorted(&v, plan, std_normal_quantile).expect("distinct normal draws");
             let mut ln_deriv = LnSum::default();
             map.forward_slice(&mut v, |_, dz_du| ln_deriv.push(dz_du));
             let mean_ld = ln_deriv.total() / n as f64 - map.ln_scale();

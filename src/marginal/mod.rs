@@ -33,16 +33,44 @@ pub enum Knots {
     Auto,
     /// This many knots (at least 2), capped at the number of samples.
     Fixed(usize),
+    /// Fewer knots in the bulk and more in the tails, for density estimation:
+    /// `1.4·n^⅕` knots (at least 6) evenly spaced in probability, plus knots at
+    /// positions halving the tail probability while `√n` samples lie beyond. Each
+    /// layer's map then rests on more samples per knot (less noise to overfit), while
+    /// the tails, where a straight continuation would misplace probability, stay
+    /// followed. Held-out likelihood on the banana and on MAGIC favours it over
+    /// [`Knots::Auto`]; sharp-edged densities (a checkerboard) do better with more knots.
+    Smooth,
+}
+
+/// Where the knots of one marginal map go (see [`Knots`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct KnotPlan {
+    /// Knots evenly spaced in probability.
+    pub(crate) count: usize,
+    /// When set, tail knots are always added while this many samples lie beyond them;
+    /// otherwise only in tails that are not Gaussian-like.
+    pub(crate) tail_samples: Option<f64>,
+}
+
+impl KnotPlan {
+    /// `count` even knots, tail knots only where the tails need them.
+    #[cfg(test)]
+    pub(crate) fn even(count: usize) -> Self {
+        Self { count, tail_samples: None }
+    }
 }
 
 impl Knots {
-    /// Number of knots for `n` samples.
-    pub(crate) fn count(self, n: usize) -> usize {
-        match self {
-            Knots::Auto => ((1.25 * (n as f64).cbrt()).round() as usize).clamp(8, 500),
-            Knots::Fixed(k) => k,
-        }
-        .min(n)
+    /// The knot plan for `n` samples.
+    pub(crate) fn plan(self, n: usize) -> KnotPlan {
+        let nf = n as f64;
+        let (count, tail_samples) = match self {
+            Knots::Auto => (((1.25 * nf.cbrt()).round() as usize).clamp(8, 500), None),
+            Knots::Fixed(k) => (k, None),
+            Knots::Smooth => (((1.4 * nf.powf(0.2)).round() as usize).clamp(6, 500), Some(nf.sqrt().max(8.0))),
+        };
+        KnotPlan { count: count.min(n), tail_samples }
     }
 }
 
@@ -136,11 +164,11 @@ impl MarginalGaussianizer {
     ///
     /// Also returns the spacing entropy estimate of each row, which needs the same sort.
     pub(crate) fn fit(x: ArrayView2<'_, f64>, knots: Knots) -> Result<(Self, Vec<f64>), UnusableColumn> {
-        let n_knots = knots.count(x.ncols());
+        let plan = knots.plan(x.ncols());
         let fitted =
             per_sorted_row(x, |dim, sorted| {
                 // Any failure on distinct values is a problem of scale (see the conversion).
-                let map = MonotoneSpline::fit_sorted(sorted, n_knots, std_normal_quantile)
+                let map = MonotoneSpline::fit_sorted(sorted, plan, std_normal_quantile)
                     .map_err(|_| UnusableColumn { dim, min: sorted[0], max: sorted[sorted.len() - 1] })?;
                 Ok((map, spacing_entropy(sorted)))
             })?;

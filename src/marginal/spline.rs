@@ -10,6 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::KnotPlan;
+
 /// Why a set of knots cannot define a strictly increasing map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SplineError {
@@ -45,8 +47,12 @@ fn at_position(sorted: &[f64], t: f64) -> f64 {
 /// sample's own normal score by more than one unit, the tail is not Gaussian (a heavy
 /// tail overshoots, a bounded or compressed one falls short), and knots at positions
 /// halving the distance to the end (while at least 8 samples lie beyond) follow it.
-fn knot_positions(sorted: &[f64], k: usize, quantile: &impl Fn(f64) -> f64) -> Vec<f64> {
-    const TAIL_MIN: f64 = 8.0;
+///
+/// With `tail_samples` given, the halving knots are added in both tails whatever their
+/// shape, while at least that many samples lie beyond each.
+fn knot_positions(sorted: &[f64], k: usize, tail_samples: Option<f64>, quantile: &impl Fn(f64) -> f64) -> Vec<f64> {
+    let always = tail_samples.is_some();
+    let tail_min = tail_samples.unwrap_or(8.0);
     let n = sorted.len();
     let last = (n - 1) as f64;
     let even: Vec<f64> = (0..k).map(|j| ((j as f64 + 0.5) * n as f64 / k as f64 - 0.5).clamp(0.0, last)).collect();
@@ -63,7 +69,7 @@ fn knot_positions(sorted: &[f64], k: usize, quantile: &impl Fn(f64) -> f64) -> V
     let halvings = |start: f64| {
         let mut out = Vec::new();
         let mut t = start / 2.0;
-        while t >= TAIL_MIN {
+        while t >= tail_min {
             out.push(t);
             t /= 2.0;
         }
@@ -74,7 +80,7 @@ fn knot_positions(sorted: &[f64], k: usize, quantile: &impl Fn(f64) -> f64) -> V
     // from landing far out in the Gaussian coordinate, where it would swamp the next
     // rotation's covariance.
     let mut lower = Vec::new();
-    if k >= 2 && heavy(even[0], even[1], 0.0) {
+    if k >= 2 && (always || heavy(even[0], even[1], 0.0)) {
         lower = halvings(even[0]);
         // The outermost knot and its inner neighbour (an even knot when there are no
         // halving knots, or just one).
@@ -91,7 +97,7 @@ fn knot_positions(sorted: &[f64], k: usize, quantile: &impl Fn(f64) -> f64) -> V
         }
     }
     let mut upper = Vec::new();
-    if k >= 2 && heavy(even[k - 1], even[k - 2], last) {
+    if k >= 2 && (always || heavy(even[k - 1], even[k - 2], last)) {
         upper = halvings(last - even[k - 1]).iter().map(|t| last - t).collect();
         let outer = upper.last().copied().unwrap_or(even[k - 1]);
         let inner = if upper.len() >= 2 {
@@ -344,15 +350,15 @@ impl MonotoneSpline {
     /// produce a vertical step.
     pub(crate) fn fit_sorted(
         sorted: &[f64],
-        n_knots: usize,
+        plan: KnotPlan,
         quantile: impl Fn(f64) -> f64,
     ) -> Result<Self, SplineError> {
         let n = sorted.len();
         if n < 2 {
             return Err(SplineError::TooFewDistinct);
         }
-        let k = n_knots.clamp(2, n);
-        let positions = knot_positions(sorted, k, &quantile);
+        let k = plan.count.clamp(2, n);
+        let positions = knot_positions(sorted, k, plan.tail_samples, &quantile);
         let mut xs: Vec<f64> = Vec::with_capacity(positions.len());
         let mut zs: Vec<f64> = Vec::with_capacity(positions.len());
         let mut block = 0usize;
@@ -505,7 +511,7 @@ mod tests {
         let data: Vec<f64> = (0..500).map(|i| ((i as f64 * 0.37).sin() * 3.0 + i as f64 * 0.01).exp()).collect();
         let mut sorted = data.clone();
         sorted.sort_by(f64::total_cmp);
-        MonotoneSpline::fit_sorted(&sorted, 30, std_normal_quantile).unwrap()
+        MonotoneSpline::fit_sorted(&sorted, KnotPlan::even(30), std_normal_quantile).unwrap()
     }
 
     #[test]
@@ -554,8 +560,11 @@ mod tests {
     #[test]
     fn ties_and_constants() {
         let sorted = [1.0, 1.0, 1.0, 2.0, 2.0, 3.0];
-        let s = MonotoneSpline::fit_sorted(&sorted, 6, std_normal_quantile).unwrap();
+        let s = MonotoneSpline::fit_sorted(&sorted, KnotPlan::even(6), std_normal_quantile).unwrap();
         assert_eq!(s.n_knots(), 3);
-        assert_eq!(MonotoneSpline::fit_sorted(&[4.0; 5], 5, std_normal_quantile), Err(SplineError::TooFewDistinct));
+        assert_eq!(
+            MonotoneSpline::fit_sorted(&[4.0; 5], KnotPlan::even(5), std_normal_quantile),
+            Err(SplineError::TooFewDistinct)
+        );
     }
 }

@@ -38,7 +38,7 @@ impl Radial {
         let log_norms = crate::numeric::sort_floats(log_norms);
         let chi2 = ChiSquared::new(d as f64).ok()?;
         let target = |u: f64| 0.5 * chi2.inverse_cdf(u).ln();
-        let map = MonotoneSpline::fit_sorted(&log_norms, knots.count(log_norms.len()), target).ok()?;
+        let map = MonotoneSpline::fit_sorted(&log_norms, knots.plan(log_norms.len()), target).ok()?;
         let map = map.with_lower_slope(1.0).ok()?;
         Some(Self { dim: d, map })
     }

@@ -1,0 +1,102 @@
+//! Held-out density quality: mean test log-likelihood (nats per sample) of RBIG against
+//! the truth and against classical baselines, on the density task suite and MAGIC.
+//!
+//! `cargo bench --bench density` prints the table. The Gaussian-mixture and KDE columns
+//! come from `benches/density_baselines.json`, written by `scripts/density_baselines.py`
+//! (scikit-learn) on the same samples, exported with
+//! `cargo bench --bench density -- --export DIR`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use nalgebra::DMatrix;
+use ndarray::{Array1, Array2, Axis};
+use rbig::tasks::density::density_suite;
+use rbig::{density_candidates, select, Rbig};
+
+const N: usize = 5000;
+
+/// Train and test samples of every task, with the truth's mean test log-likelihood
+/// (NaN for real data).
+fn tasks() -> Vec<(String, Array2<f64>, Array2<f64>, f64)> {
+    let mut out: Vec<_> = density_suite()
+        .into_iter()
+        .map(|t| {
+            let (train, test) = (t.sample(N, 1), t.sample(N, 2));
+            let truth = t.log_density(&test).mean().unwrap();
+            (t.name.clone(), train, test, truth)
+        })
+        .collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/magic");
+    let read = |f: &str| rbig::io::read_matrix(root.join(f)).expect("data/magic");
+    out.push(("magic".into(), read("train.csv"), read("test.csv"), f64::NAN));
+    out
+}
+
+/// Mean test log-likelihood of the maximum-likelihood Gaussian.
+fn gaussian_baseline(train: &Array2<f64>, test: &Array2<f64>) -> f64 {
+    let (n, d) = train.dim();
+    let mean = train.mean_axis(Axis(0)).unwrap();
+    let c = train - &mean;
+    let cov = c.t().dot(&c) / n as f64;
+    let chol = DMatrix::from_fn(d, d, |i, j| cov[(i, j)]).cholesky().expect("full-rank data").l();
+    let ln_det: f64 = 2.0 * chol.diagonal().iter().map(|v| v.ln()).sum::<f64>();
+    let scores: Array1<f64> = test
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let v = nalgebra::DVector::from_iterator(d, row.iter().zip(&mean).map(|(x, m)| x - m));
+            let w = chol.solve_lower_triangular(&v).unwrap();
+            -0.5 * (w.norm_squared() + ln_det + d as f64 * (2.0 * std::f64::consts::PI).ln())
+        })
+        .collect();
+    scores.mean().unwrap()
+}
+
+fn baselines() -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/density_baselines.json");
+    std::fs::read_to_string(path).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+}
+
+fn export(dir: &Path) {
+    for (name, train, test, _) in tasks() {
+        let d: PathBuf = dir.join(&name);
+        std::fs::create_dir_all(&d).unwrap();
+        ndarray_npy::write_npy(d.join("train.npy"), &train).unwrap();
+        ndarray_npy::write_npy(d.join("test.npy"), &test).unwrap();
+    }
+    println!("wrote the task samples to {}", dir.display());
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--export") {
+        return export(Path::new(&args[i + 1]));
+    }
+    let names = ["PCA", "PCA smooth", "random", "random smooth", "ICA", "ICA smooth"];
+    let base = baselines();
+    println!("| task | d | truth | one Gaussian | GMM (BIC) | KDE (CV) | RBIG default | fit s | RBIG fit_density | choice | fit s |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (name, train, test, truth) in tasks() {
+        let score = |m: &Rbig| m.log_density(&test).unwrap().mean().unwrap();
+        let t = Instant::now();
+        let default = Rbig::fit(&train).unwrap();
+        let default_secs = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let selection = select(&train, &density_candidates()).unwrap();
+        let select_secs = t.elapsed().as_secs_f64();
+        let b = |k: &str| base[&name][k].as_f64().map_or("–".to_string(), |v| format!("{v:.3}"));
+        let truth = if truth.is_nan() { "–".to_string() } else { format!("{truth:.3}") };
+        println!(
+            "| {name} | {} | {truth} | {:.3} | {} | {} | {:.3} | {default_secs:.2} | {:.3} | {} ({} layers) | {select_secs:.2} |",
+            train.ncols(),
+            gaussian_baseline(&train, &test),
+            b("gmm"),
+            b("kde"),
+            score(&default),
+            score(&selection.model),
+            names[selection.chosen],
+            selection.model.diagnostics().len(),
+        );
+    }
+}
