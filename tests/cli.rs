@@ -284,3 +284,25 @@ fn usage_errors_exit_2() {
     let help = ok(&rbig(&[&"score", &"--help"]));
     assert!(help.contains("Example: rbig score"));
 }
+
+#[test]
+fn fit_for_density_reports_the_choice_and_refuses_a_conflicting_rotation() {
+    let dir = Dir::new("density");
+    let (train, x) = banana_files(&dir);
+    let model = dir.path("d.rbig");
+    let summary = json(&rbig(&[&"fit", &train, &"-o", &model, &"--density", &"--quiet"]));
+    assert!(summary["held_out_log_likelihood"].as_f64().is_some_and(f64::is_finite), "{summary}");
+    assert!(["pca", "random", "ica"].contains(&summary["rotation"].as_str().unwrap()), "{summary}");
+    assert!(["auto", "smooth"].contains(&summary["knots"].as_str().unwrap()), "{summary}");
+    let loaded = Rbig::load(&model).unwrap();
+    assert!(loaded.log_density(&x).unwrap().iter().all(|v| v.is_finite()));
+
+    let conflict = rbig(&[&"fit", &train, &"-o", &dir.path("c.rbig"), &"--density", &"--rotation", &"ica"]);
+    assert!(!conflict.status.success());
+    assert!(String::from_utf8_lossy(&conflict.stderr).contains("cannot be used with"));
+    let smooth = json(&rbig(&[&"fit", &train, &"-o", &dir.path("s.rbig"), &"--knots", &"smooth", &"--quiet"]));
+    assert!(smooth["layers"].as_u64().is_some());
+    let bad = rbig(&[&"fit", &train, &"-o", &dir.path("b.rbig"), &"--knots", &"1"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("number of knots of at least 2"));
+}
