@@ -499,8 +499,11 @@ impl Rbig {
                 }
             };
             par_forward(&rotation, work.view_mut(), None);
-            let (next, h_next) = MarginalGaussianizer::fit(work.view(), params.knots)
+            let (mut next, h_next) = MarginalGaussianizer::fit(work.view(), params.knots)
                 .map_err(|_| RbigError::Degenerate { layer: index })?;
+            if params.shrinkage < 1.0 {
+                next = next.shrunk(params.shrinkage).ok_or(RbigError::Degenerate { layer: index })?;
+            }
             let raw = h_before - h_next.iter().sum::<f64>();
             let significant = rule.observe(raw);
             let layer = LayerDiagnostics { tc_reduction: raw - null.mean, raw_reduction: raw, significant };

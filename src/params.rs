@@ -27,10 +27,18 @@ pub struct RbigValidParams {
     /// format stays the same).
     #[serde(skip)]
     pub(crate) validation: Option<Validation>,
+    /// Fraction of each layer's marginal step kept (after the first layer); the rest
+    /// stays the identity. A fit-time choice like `validation`: not saved.
+    #[serde(skip, default = "no_shrinkage")]
+    pub(crate) shrinkage: f64,
     /// Bytes the fit may allocate beyond the input. A property of the machine the fit
     /// runs on, not of the model: not saved with it.
     #[serde(skip)]
     pub(crate) memory_limit: Option<u64>,
+}
+
+fn no_shrinkage() -> f64 {
+    1.0
 }
 
 impl RbigValidParams {
@@ -61,6 +69,10 @@ impl RbigValidParams {
     /// Seed of the random rotations.
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+    /// Fraction of each marginal step kept after the first layer (1 = full steps).
+    pub fn shrinkage(&self) -> f64 {
+        self.shrinkage
     }
     /// How the number of layers is chosen on held-out rows, if it is.
     pub fn validation(&self) -> Option<Validation> {
@@ -156,6 +168,7 @@ impl Default for RbigParams {
             knots: Knots::Auto,
             seed: 0,
             validation: None,
+            shrinkage: 1.0,
             memory_limit: None,
         })
     }
@@ -209,6 +222,25 @@ impl RbigParams {
         self.0.validation = Some(validation);
         self
     }
+    /// Take partial marginal steps, for density estimation: every layer after the first
+    /// moves its maps a fraction `1 − lambda` of the way back to the identity (knot
+    /// values `(1 − λ)·x + λ·z`), so each layer follows the sample's noise by only `λ`
+    /// and more, smaller layers share the work, as a learning rate does in boosting
+    /// (default 1: full steps; in (0, 1]). Below 1 it needs [`RbigParams::validation`]:
+    /// the significance rule's noise model assumes full steps, and the depth must be
+    /// chosen on held-out rows instead.
+    ///
+    /// ```
+    /// use rbig::{ParamGuard, Rbig, Validation};
+    /// assert!(Rbig::params().shrinkage(0.5).check().is_err()); // needs validation
+    /// let p = Rbig::params().shrinkage(0.5).validation(Validation::default()).check()?;
+    /// assert_eq!(p.shrinkage(), 0.5);
+    /// # Ok::<(), rbig::RbigError>(())
+    /// ```
+    pub fn shrinkage(mut self, lambda: f64) -> Self {
+        self.0.shrinkage = lambda;
+        self
+    }
     /// Refuse, before allocating anything, a fit that would need more than `bytes`
     /// beyond its input ([`RbigError::MemoryLimit`]) instead of running out of memory
     /// part-way (default: no limit). The need is estimated from the data's shape: one
@@ -251,6 +283,12 @@ impl ParamGuard for RbigParams {
             if v.patience == 0 {
                 return bad("validation.patience", "must be at least 1");
             }
+        }
+        if !(p.shrinkage > 0.0 && p.shrinkage <= 1.0) {
+            return bad("shrinkage", "must lie in (0, 1]");
+        }
+        if p.shrinkage < 1.0 && p.validation.is_none() {
+            return bad("shrinkage", "below 1 needs validation to choose the depth");
         }
         if let Knots::Fixed(k) = p.knots {
             if k < 2 {

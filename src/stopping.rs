@@ -69,7 +69,7 @@ fn mean_var(v: &[f64]) -> (f64, f64) {
 /// three models on the same rows) and repeated fits pay for it once.
 fn per_dimension_null(n: usize, knots: Knots) -> PerDimensionNull {
     let plan = knots.plan(n);
-    let key = (n, plan.count, plan.tail_samples.map(f64::to_bits));
+    let key = (n, plan.count, plan.tail_samples.map(f64::to_bits), plan.smoothed);
     let cache = NULL_CACHE.get_or_init(Default::default);
     if let Some(hit) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
         return *hit;
@@ -85,7 +85,7 @@ fn per_dimension_null(n: usize, knots: Knots) -> PerDimensionNull {
     null
 }
 
-type NullCache = Mutex<HashMap<(usize, usize, Option<u64>), PerDimensionNull>>;
+type NullCache = Mutex<HashMap<(usize, usize, Option<u64>, bool), PerDimensionNull>>;
 static NULL_CACHE: OnceLock<NullCache> = OnceLock::new();
 
 /// Empties the cache of [`per_dimension_null`] (for benchmarks of a first fit).

@@ -118,6 +118,44 @@ fn knot_positions(sorted: &[f64], k: usize, tail_samples: Option<f64>, quantile:
     positions
 }
 
+/// Silverman's rule-of-thumb bandwidth `0.9·min(sd, IQR/1.34)·n^(−1/5)` of a sorted
+/// sample (the standard deviation alone when the quartiles coincide).
+fn silverman_bandwidth(sorted: &[f64]) -> f64 {
+    let n = sorted.len() as f64;
+    let mean = sorted.iter().sum::<f64>() / n;
+    let sd = (sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let last = n - 1.0;
+    let iqr = at_position(sorted, 0.75 * last) - at_position(sorted, 0.25 * last);
+    let spread = if iqr > 0.0 { sd.min(iqr / 1.34) } else { sd };
+    0.9 * spread * n.powf(-0.2)
+}
+
+/// The Gaussian-kernel-smoothed empirical CDF of `sorted`, bandwidth `h`, at `x`:
+/// `(1/n) Σ Φ((x − xᵢ)/h)`.
+///
+/// Samples more than 8 bandwidths away contribute exactly 0 or 1 (Φ(−8) ≈ 6e-16);
+/// within that window, runs of samples closer than `h/16` are replaced by their mean,
+/// which changes a kernel term by less than 1e-3 of itself and makes the cost one
+/// kernel evaluation per run rather than per sample.
+fn smoothed_cdf(sorted: &[f64], h: f64, x: f64) -> f64 {
+    let lo = sorted.partition_point(|&v| v < x - 8.0 * h);
+    let hi = sorted.partition_point(|&v| v <= x + 8.0 * h);
+    let cdf = |v: f64| 0.5 * statrs::function::erf::erfc((v - x) / h * std::f64::consts::FRAC_1_SQRT_2);
+    let mut total = lo as f64;
+    let mut i = lo;
+    while i < hi {
+        let start = sorted[i];
+        let (mut count, mut sum) = (0usize, 0.0);
+        while i < hi && sorted[i] - start <= h / 16.0 {
+            sum += sorted[i];
+            count += 1;
+            i += 1;
+        }
+        total += count as f64 * cdf(sum / count as f64);
+    }
+    total / sorted.len() as f64
+}
+
 /// Monotone rational-quadratic spline with linear tails.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "SplineKnots", into = "SplineKnots")]
@@ -337,6 +375,13 @@ impl MonotoneSpline {
         })
     }
 
+    /// The map moved a fraction `1 − lambda` of the way back to the identity: knots
+    /// `(x, (1 − λ)·x + λ·z)`, again strictly increasing.
+    pub(crate) fn shrunk(self, lambda: f64) -> Result<Self, SplineError> {
+        let zs = self.xs.iter().zip(&self.zs).map(|(x, z)| (1.0 - lambda) * x + lambda * z).collect();
+        Self::from_knots_with(self.xs, zs, self.lower_slope)
+    }
+
     /// The same knots with the lower tail's slope fixed to `slope`.
     pub(crate) fn with_lower_slope(self, slope: f64) -> Result<Self, SplineError> {
         Self::from_knots_with(self.xs, self.zs, Some(slope))
@@ -384,6 +429,21 @@ impl MonotoneSpline {
         }
         if xs.len() < 2 {
             return Err(SplineError::TooFewDistinct);
+        }
+        if plan.smoothed {
+            // Each knot's normal score from the kernel-smoothed CDF rather than its own
+            // rank: the rank moves with the few samples around the knot, the smoothed
+            // CDF averages over a bandwidth of them. Kept only when strictly increasing
+            // (always, but for values so far out that their CDF rounds to the same).
+            let h = silverman_bandwidth(sorted);
+            if h > 0.0 && h.is_finite() {
+                let nf = n as f64;
+                let smoothed: Vec<f64> =
+                    xs.iter().map(|&x| quantile(smoothed_cdf(sorted, h, x).clamp(0.5 / nf, 1.0 - 0.5 / nf))).collect();
+                if smoothed.iter().all(|z| z.is_finite()) && smoothed.windows(2).all(|w| w[0] < w[1]) {
+                    return Self::from_knots(xs, smoothed);
+                }
+            }
         }
         Self::from_knots(xs, zs)
     }
