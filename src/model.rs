@@ -477,6 +477,9 @@ impl Rbig {
         let mut rotations = Vec::new();
         let mut diagnostics = Vec::new();
         let mut cycle = None;
+        // With shrinkage, the full version of each shrunk marginal step: the model's last
+        // step is taken in full, since no later layer can finish its work.
+        let mut full_steps = Vec::new();
         for index in 0..depth.unwrap_or(params.max_layers) {
             let log_derivs = marginal.forward_mean_log_deriv(work.view_mut());
             let h_before: f64 = h_input.iter().zip(&log_derivs).map(|(h, l)| h + l).sum();
@@ -502,7 +505,8 @@ impl Rbig {
             let (mut next, h_next) = MarginalGaussianizer::fit(work.view(), params.knots)
                 .map_err(|_| RbigError::Degenerate { layer: index })?;
             if params.shrinkage < 1.0 {
-                next = next.shrunk(params.shrinkage).ok_or(RbigError::Degenerate { layer: index })?;
+                let shrunk = next.clone().shrunk(params.shrinkage).ok_or(RbigError::Degenerate { layer: index })?;
+                full_steps.push(std::mem::replace(&mut next, shrunk));
             }
             let raw = h_before - h_next.iter().sum::<f64>();
             let significant = rule.observe(raw);
@@ -510,7 +514,8 @@ impl Rbig {
             let held_out_stalled = held_out.as_mut().map(|h| {
                 h.advance(&marginal);
                 h.advance(&rotation);
-                h.observe(index + 1, &next)
+                // A stack ends with a full marginal step (see below).
+                h.observe(index + 1, full_steps.last().unwrap_or(&next))
             });
             observer(&layer);
             diagnostics.push(layer);
@@ -538,7 +543,10 @@ impl Rbig {
         .min(cycle.unwrap_or(usize::MAX));
         diagnostics.truncate(keep);
         marginals.truncate(keep + 1);
-        let last = marginals.pop().expect("keep + 1 >= 1 marginals");
+        let mut last = marginals.pop().expect("keep + 1 >= 1 marginals");
+        if keep > 0 && full_steps.len() >= keep {
+            last = full_steps.swap_remove(keep - 1);
+        }
         let mut layers: Vec<Layer> =
             marginals.into_iter().zip(rotations).map(|(marginal, r)| Layer { marginal, rotation: Some(r) }).collect();
         layers.push(Layer { marginal: last, rotation: None });

@@ -16,13 +16,14 @@ use crate::rotation::RotationKind;
 use linfa::ParamGuard;
 use rayon::prelude::*;
 
-/// Shrinkage of the smooth candidates: half steps (see [`RbigParams::shrinkage`]).
-const SMOOTH_SHRINKAGE: f64 = 0.5;
+/// Shrinkage of the candidates: half steps (see [`RbigParams::shrinkage`]). On every
+/// task of the density bench, half steps scored held-out rows better than full steps,
+/// for every rotation and knot rule tried.
+const SHRINKAGE: f64 = 0.5;
 
 /// The configurations [`Rbig::fit_density`] compares: PCA, random and ICA rotations,
-/// each with full steps of [`Knots::Auto`] maps and with half steps
-/// ([`RbigParams::shrinkage`] 0.5) of [`Knots::Smooth`] maps, the depth chosen on 20 %
-/// of the rows held out.
+/// each with [`Knots::Auto`] and [`Knots::Smooth`] maps, all in half steps
+/// ([`RbigParams::shrinkage`] 0.5), the depth chosen on 20 % of the rows held out.
 ///
 /// ```
 /// assert_eq!(rbig::density_candidates().len(), 6);
@@ -30,9 +31,10 @@ const SMOOTH_SHRINKAGE: f64 = 0.5;
 pub fn density_candidates() -> Vec<RbigParams> {
     let mut out = Vec::new();
     for rotation in [RotationKind::Pca, RotationKind::Random, RotationKind::Ica] {
-        let base = Rbig::params().rotation(rotation).validation(Validation::default());
-        out.push(base.clone().knots(Knots::Auto));
-        out.push(base.knots(Knots::Smooth).shrinkage(SMOOTH_SHRINKAGE));
+        for knots in [Knots::Auto, Knots::Smooth] {
+            let p = Rbig::params().rotation(rotation).knots(knots).shrinkage(SHRINKAGE);
+            out.push(p.validation(Validation::default()));
+        }
     }
     out
 }

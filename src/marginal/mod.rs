@@ -33,16 +33,14 @@ pub enum Knots {
     Auto,
     /// This many knots (at least 2), capped at the number of samples.
     Fixed(usize),
-    /// Smoother maps for density estimation: fewer knots in the bulk, more in the
-    /// tails, and knot values from a kernel-smoothed CDF. `1.4·n^⅕` knots (at least 6)
-    /// evenly spaced in probability, plus knots at positions halving the tail
-    /// probability while `√n` samples lie beyond; each knot `x` goes to
-    /// `Φ⁻¹(F̃(x))`, where `F̃` is the empirical CDF smoothed by a Gaussian kernel of
-    /// Silverman's bandwidth. Each layer's map then follows less of the sample's noise
-    /// (fewer, smoother knots), while the tails, where a straight continuation would
-    /// misplace probability, stay followed. Held-out likelihood favours it on smooth
-    /// densities (see the README's density table); sharp-edged ones (a checkerboard)
-    /// do as well with [`Knots::Auto`].
+    /// Smoothed maps for density estimation: each knot `x` goes to `Φ⁻¹(F̃(x))`, where
+    /// `F̃` is the empirical CDF smoothed by a Gaussian kernel of Silverman's bandwidth,
+    /// instead of to the normal score of its rank. The ranks carry the sample's noise
+    /// into every knot; the smoothed CDF averages it over a bandwidth, so the map can
+    /// have more knots (`2.5·n^⅓`, twice [`Knots::Auto`], at least 8, at most 500) and
+    /// follow multimodal marginals without following the noise. Knots are also added in
+    /// both tails, halving the tail probability while `√n` samples lie beyond. Held-out
+    /// likelihood favours it on smooth densities (see the README's density table).
     Smooth,
 }
 
@@ -73,7 +71,7 @@ impl Knots {
         let (count, tail_samples, smoothed) = match self {
             Knots::Auto => (((1.25 * nf.cbrt()).round() as usize).clamp(8, 500), None, false),
             Knots::Fixed(k) => (k, None, false),
-            Knots::Smooth => (((1.4 * nf.powf(0.2)).round() as usize).clamp(6, 500), Some(nf.sqrt().max(8.0)), true),
+            Knots::Smooth => (((2.5 * nf.cbrt()).round() as usize).clamp(8, 500), Some(nf.sqrt().max(8.0)), true),
         };
         KnotPlan { count: count.min(n), tail_samples, smoothed }
     }
