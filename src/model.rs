@@ -430,14 +430,13 @@ impl Rbig {
             }
         }
         check_finite(&x)?;
-        let (mut work, held_out) = match params.validation.filter(|_| depth.is_none()) {
+        let (mut work, mut held_out) = match params.validation.filter(|_| depth.is_none()) {
             Some(v) => {
                 let (fit, held) = hold_out(x, v.fraction, params.seed)?;
                 (fit, Some(HeldOut::new(held, v.patience)))
             }
             None => (to_dim_major(&x), None),
         };
-        let mut held_out = held_out;
         let n = work.ncols();
         spread_ties(&mut work, params.seed);
         // Constant and unscalable columns first (they would also make the dependence

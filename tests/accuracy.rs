@@ -232,7 +232,8 @@ fn correlated_gaussian_n1e5_matches_the_plugin() {
     assert!(mean.abs() <= 0.01, "mean error {mean}");
 }
 
-/// Held-out banana likelihood over five more seeds, per rotation (a printout for the
+/// Held-out banana likelihood over five more seeds, per rotation and with
+/// `Rbig::fit_density` (a printout for the
 /// README; `cargo test --release --test accuracy banana_over_seeds -- --ignored --nocapture`).
 #[test]
 #[ignore]
@@ -248,4 +249,12 @@ fn banana_over_seeds() {
         }
         println!("{rotation:?}: mean held-out ln p {:.3}, truth {:.3}", model_sum / 5.0, truth_sum / 5.0);
     }
+    let (mut model_sum, mut truth_sum) = (0.0, 0.0);
+    for seed in 0..5u64 {
+        let (train, test) = (banana(5000, 200 + 2 * seed), banana(5000, 201 + 2 * seed));
+        let model = Rbig::fit_density(&train).unwrap();
+        model_sum += model.log_density(&test).unwrap().mean().unwrap();
+        truth_sum += banana_log_density(&test).mean().unwrap();
+    }
+    println!("fit_density: mean held-out ln p {:.3}, truth {:.3}", model_sum / 5.0, truth_sum / 5.0);
 }
