@@ -551,7 +551,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     "significance": p.significance(),
                     "knots": knots,
                     "seed": p.seed(),
+                    "shrinkage": p.shrinkage(),
+                    "validation": p.validation().map(|v| json!({"fraction": v.fraction, "patience": v.patience})),
                 },
+                "held_out_log_likelihood": m.held_out_log_likelihood(),
             });
             println!("{info}");
         }

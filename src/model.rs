@@ -100,9 +100,7 @@ pub struct Rbig {
     pub(crate) layers: Vec<Layer>,
     pub(crate) diagnostics: Vec<LayerDiagnostics>,
     pub(crate) marginal_entropies: Vec<f64>,
-    /// Mean log-likelihood of the held-out rows that chose the depth, when they did. A
-    /// property of the fit, not saved with the model.
-    #[serde(skip)]
+    /// Mean log-likelihood of the held-out rows that chose the depth, when they did.
     pub(crate) held_out_log_likelihood: Option<f64>,
 }
 
@@ -564,7 +562,7 @@ impl Rbig {
     }
 
     /// Mean log-likelihood (nats) of the rows held out to choose the depth, when the
-    /// fit used [`crate::Validation`]; `None` otherwise and for a loaded model.
+    /// fit used [`crate::Validation`]; `None` otherwise.
     pub fn held_out_log_likelihood(&self) -> Option<f64> {
         self.held_out_log_likelihood
     }
@@ -817,6 +815,9 @@ impl Rbig {
         }
         if self.diagnostics.iter().any(|l| !(l.tc_reduction.is_finite() && l.raw_reduction.is_finite())) {
             return Err("non-finite diagnostics".into());
+        }
+        if self.held_out_log_likelihood.is_some_and(f64::is_nan) {
+            return Err("the held-out score is NaN".into());
         }
         if self.marginal_entropies.len() != self.dim || self.marginal_entropies.iter().any(|h| !h.is_finite()) {
             return Err("marginal entropies do not match the dimension".into());

@@ -23,22 +23,14 @@ pub struct RbigValidParams {
     pub(crate) knots: Knots,
     pub(crate) seed: u64,
     /// Choose the number of layers on held-out rows instead of the significance rule.
-    /// How the depth was chosen, not what the model is: not saved with it (the file
-    /// format stays the same).
-    #[serde(skip)]
     pub(crate) validation: Option<Validation>,
     /// Fraction of each layer's marginal step kept (after the first layer); the rest
-    /// stays the identity. A fit-time choice like `validation`: not saved.
-    #[serde(skip, default = "no_shrinkage")]
+    /// stays the identity.
     pub(crate) shrinkage: f64,
     /// Bytes the fit may allocate beyond the input. A property of the machine the fit
     /// runs on, not of the model: not saved with it.
     #[serde(skip)]
     pub(crate) memory_limit: Option<u64>,
-}
-
-fn no_shrinkage() -> f64 {
-    1.0
 }
 
 impl RbigValidParams {

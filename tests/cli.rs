@@ -65,7 +65,7 @@ fn fit_info_score_sample_transform_inverse() {
     assert_eq!(summary["units"], "nats");
 
     let info = json(&rbig(&[&"info", &model]));
-    assert_eq!(info["format_version"], 1);
+    assert_eq!(info["format_version"], 2);
     assert_eq!(info["layers"], summary["layers"]);
     assert!(info["tc_reductions"].is_array() && info["params"]["rotation"] == "pca");
 
@@ -296,6 +296,10 @@ fn fit_for_density_reports_the_choice_and_refuses_a_conflicting_rotation() {
     assert!(["auto", "smooth"].contains(&summary["knots"].as_str().unwrap()), "{summary}");
     let loaded = Rbig::load(&model).unwrap();
     assert!(loaded.log_density(&x).unwrap().iter().all(|v| v.is_finite()));
+    let info = json(&rbig(&[&"info", &model]));
+    assert_eq!(info["held_out_log_likelihood"], summary["held_out_log_likelihood"]);
+    assert_eq!(info["params"]["shrinkage"], 0.5);
+    assert_eq!(info["params"]["validation"]["fraction"], 0.2);
 
     let conflict = rbig(&[&"fit", &train, &"-o", &dir.path("c.rbig"), &"--density", &"--rotation", &"ica"]);
     assert!(!conflict.status.success());

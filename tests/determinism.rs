@@ -40,3 +40,18 @@ fn seed_changes_random_rotations_only() {
     assert_eq!(a.transform(&x).unwrap(), b.transform(&x).unwrap());
     assert_eq!(a.log_density(&x).unwrap(), b.log_density(&x).unwrap());
 }
+
+#[test]
+fn density_selection_is_identical_across_thread_counts() {
+    // The candidates run side by side on small data; the outcome must not depend on it.
+    let x = banana(2000, 83);
+    let fit = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let s = rbig::select(&x, &rbig::density_candidates()).unwrap();
+            (s.chosen, s.scores, s.model.to_bytes())
+        })
+    };
+    let (one, three) = (fit(1), fit(3));
+    assert!(one == three, "selection differs across thread counts");
+}

@@ -72,10 +72,10 @@ fn foreign_files_are_not_models() {
 fn newer_versions_are_refused() {
     let (model, _) = model();
     let mut bytes = model.to_bytes();
-    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
     match Rbig::from_bytes(&bytes) {
-        Err(e @ RbigError::UnsupportedVersion { found: 2, supported: 1 }) => {
-            assert!(e.to_string().contains("version 2"), "{e}")
+        Err(e @ RbigError::UnsupportedVersion { found: 3, supported: 2 }) => {
+            assert!(e.to_string().contains("version 3"), "{e}")
         }
         other => panic!("expected UnsupportedVersion, got {other:?}"),
     }
@@ -106,4 +106,44 @@ fn every_flipped_byte_is_detected() {
         damaged[i] ^= 0x5a;
         assert!(matches!(Rbig::from_bytes(&damaged), Err(RbigError::CorruptModel(_))), "byte {i}");
     }
+}
+
+#[test]
+fn version_1_files_still_load_and_score_as_they_did() {
+    // Written by the format-1 code (random rotations, 12 knots, 400 banana rows); the
+    // scores are what that code computed for these points.
+    let model = Rbig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v1.rbig")).unwrap();
+    let x = ndarray::array![
+        [-1.860714300938789, 4.211352467299749],
+        [-0.5605540417400418, 0.20461779465026825],
+        [0.03698577898899117, 0.03211393992352339],
+        [-0.5182867688804993, 1.4725526862575693],
+        [-0.2114506968350505, 0.06424597825430996]
+    ];
+    let expected =
+        [-3.2688731358188057, -1.6702796904606734, -0.19716742291028977, -3.7266774267046654, -0.11668744917170826];
+    assert_eq!(model.log_density(&x).unwrap().to_vec(), expected);
+    assert_eq!(model.n_layers(), 8);
+    assert_eq!(model.hyperparameters().shrinkage(), 1.0);
+    assert_eq!(model.hyperparameters().validation(), None);
+    assert_eq!(model.held_out_log_likelihood(), None);
+    // Saved again, it is a version-2 file of the same model.
+    let again = Rbig::from_bytes(&model.to_bytes()).unwrap();
+    assert_eq!(again, model);
+}
+
+#[test]
+fn density_options_and_the_held_out_score_are_saved() {
+    let (_, x) = model();
+    let params = Rbig::params()
+        .rotation(rbig::RotationKind::Random)
+        .knots(rbig::Knots::Smooth)
+        .shrinkage(0.5)
+        .validation(rbig::Validation { fraction: 0.25, patience: 7 });
+    let fitted = rbig::select(&x, &[params]).unwrap().model;
+    let loaded = Rbig::from_bytes(&fitted.to_bytes()).unwrap();
+    assert_eq!(loaded, fitted);
+    assert_eq!(loaded.hyperparameters().shrinkage(), 0.5);
+    assert_eq!(loaded.hyperparameters().validation(), Some(rbig::Validation { fraction: 0.25, patience: 7 }));
+    assert!(loaded.held_out_log_likelihood().is_some());
 }

@@ -9,6 +9,10 @@
 //! 24      ...   payload: bincode 2 (standard config) of the model through serde
 //! ```
 //!
+//! Version 2 added the density options to the parameters (validation, shrinkage) and the
+//! held-out score to the model; version 1 files are still read, as models fitted with
+//! neither.
+//!
 //! All encoding lives here, behind the version number, so the payload encoding can
 //! change (bincode is unmaintained) without breaking saved models. Loading checks every
 //! field before decoding, and the decoded model is validated (monotone knots, orthogonal
@@ -18,12 +22,17 @@
 use std::fs;
 use std::path::Path;
 
+use serde::Deserialize;
+
 use crate::error::{RbigError, Result};
-use crate::model::Rbig;
+use crate::marginal::Knots;
+use crate::model::{Layer, LayerDiagnostics, Rbig};
+use crate::params::RbigValidParams;
+use crate::rotation::{Radial, RotationKind, Unmixing};
 
 const MAGIC: &[u8; 8] = b"RBIGMODL";
 /// The model-file format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 24;
 
 fn config() -> impl bincode::config::Config {
@@ -54,7 +63,7 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Rbig> {
     }
     let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
     let version = word(8);
-    if version != FORMAT_VERSION {
+    if version != FORMAT_VERSION && version != 1 {
         return Err(RbigError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
     }
     let declared = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
@@ -68,8 +77,13 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Rbig> {
     if crc32fast::hash(payload) != word(20) {
         return Err(RbigError::CorruptModel("checksum mismatch: the file was damaged".into()));
     }
-    let (model, used): (Rbig, usize) = bincode::serde::decode_from_slice(payload, config())
-        .map_err(|e| RbigError::CorruptModel(format!("cannot decode the model: {e}")))?;
+    let decoded = if version == 1 {
+        bincode::serde::decode_from_slice::<RbigV1, _>(payload, config()).map(|(m, used)| (m.into(), used))
+    } else {
+        bincode::serde::decode_from_slice(payload, config())
+    };
+    let (model, used): (Rbig, usize) =
+        decoded.map_err(|e| RbigError::CorruptModel(format!("cannot decode the model: {e}")))?;
     if used != payload.len() {
         return Err(RbigError::CorruptModel(format!("{} trailing bytes after the model", payload.len() - used)));
     }
@@ -78,6 +92,59 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Rbig> {
 }
 
 /// Reads a model file.
+/// Format 1: parameters without the density options (validation, shrinkage), and no
+/// held-out score. Still read, as a model fitted with neither.
+#[derive(Deserialize)]
+struct ParamsV1 {
+    rotation: RotationKind,
+    max_layers: usize,
+    patience: usize,
+    significance: f64,
+    knots: Knots,
+    seed: u64,
+}
+
+#[derive(Deserialize)]
+struct RbigV1 {
+    dim: usize,
+    n_train: usize,
+    params: ParamsV1,
+    unmixing: Vec<Unmixing>,
+    radial: Option<Radial>,
+    pre_tc: f64,
+    layers: Vec<Layer>,
+    diagnostics: Vec<LayerDiagnostics>,
+    marginal_entropies: Vec<f64>,
+}
+
+impl From<RbigV1> for Rbig {
+    fn from(m: RbigV1) -> Self {
+        let p = m.params;
+        Rbig {
+            dim: m.dim,
+            n_train: m.n_train,
+            params: RbigValidParams {
+                rotation: p.rotation,
+                max_layers: p.max_layers,
+                patience: p.patience,
+                significance: p.significance,
+                knots: p.knots,
+                seed: p.seed,
+                validation: None,
+                shrinkage: 1.0,
+                memory_limit: None,
+            },
+            unmixing: m.unmixing,
+            radial: m.radial,
+            pre_tc: m.pre_tc,
+            layers: m.layers,
+            diagnostics: m.diagnostics,
+            marginal_entropies: m.marginal_entropies,
+            held_out_log_likelihood: None,
+        }
+    }
+}
+
 pub(crate) fn read(path: &Path) -> Result<Rbig> {
     let bytes = fs::read(path).map_err(|source| RbigError::Io { path: path.to_path_buf(), source })?;
     from_bytes(&bytes)
