@@ -18,7 +18,7 @@ use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer, CHUNK};
 use crate::numeric::sort_floats;
 use crate::params::{RbigParams, RbigValidParams};
 use crate::rotation::{
-    fit_ica, fit_pca, full_rank, haar_random, linearly_dependent, Radial, Rotation, RotationKind, Shear, Unmixing,
+    fit_ica, fit_pca, full_rank, haar_random, linearly_dependent, Radial, Rotation, RotationKind, Unmixing,
 };
 use crate::stopping::{linear_null_mean, NullModel, StopRule};
 
@@ -93,8 +93,6 @@ pub struct Rbig {
     /// Linear unmixing steps before the layers (ICA rotations only): one, or two when a
     /// joint model starts from its blocks' unmixings.
     pub(crate) unmixing: Vec<Unmixing>,
-    /// Shears refining the unmixing, when they helped.
-    pub(crate) shear: Option<Shear>,
     /// Radial Gaussianization after the unmixing, when it helped.
     pub(crate) radial: Option<Radial>,
     /// Total correlation removed by the steps before the layers, bias-corrected.
@@ -169,7 +167,6 @@ fn ica_has_samples(n: usize, d: usize) -> bool {
 #[derive(Default)]
 struct PreSteps {
     unmixing: Vec<Unmixing>,
-    shear: Option<Shear>,
     radial: Option<Radial>,
     /// Spacing entropies of the raw columns (computed here because the first marginal
     /// fit no longer sees the raw data).
@@ -216,26 +213,11 @@ fn fit_pre_steps(
     // noise, and the Gaussian directions it cannot pin down drag the others along; on
     // independent heavy-tailed columns, the small mixing left by noisy covariance
     // estimates leaks one column's outliers into the others.
-    let mut shear = None;
     if gain > params.significance * null.sd {
         tc += gain;
         before = after;
         *work = trial;
         steps.push(step);
-        if let Some(s) = Shear::fit(work.view()) {
-            // Judged on all the rows, as every step is: a shear fitted to the subsample
-            // that does not lower the entropy sum of the whole sample is dropped.
-            let mut trial = work.clone();
-            par_forward(&s, trial.view_mut(), None);
-            let after = row_entropies(trial.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
-            let gain = before.iter().sum::<f64>() - after.iter().sum::<f64>();
-            if gain > 0.0 {
-                tc += gain;
-                before = after;
-                *work = trial;
-                shear = Some(s);
-            }
-        }
     }
     let mut radial = None;
     if let Some(r) = Radial::fit(work.view(), params.knots) {
@@ -252,7 +234,7 @@ fn fit_pre_steps(
             }
         }
     }
-    Ok(PreSteps { unmixing: steps, shear, radial, raw_entropies: Some(raw), tc })
+    Ok(PreSteps { unmixing: steps, radial, raw_entropies: Some(raw), tc })
 }
 
 /// Bytes a fit of `n × d` data allocates beyond its input, at its peak: the working
@@ -463,7 +445,7 @@ impl Rbig {
         }
         let null = NullModel::new(n, d, params.rotation, params.knots);
         let mut rule = StopRule::new(params.patience, params.significance, null);
-        let PreSteps { unmixing, shear, radial, raw_entropies, tc: pre_tc } = match params.rotation {
+        let PreSteps { unmixing, radial, raw_entropies, tc: pre_tc } = match params.rotation {
             RotationKind::Ica if d > 1 && ica_has_samples(n, d) => fit_pre_steps(params, &null, &mut work, given)?,
             _ => PreSteps::default(),
         };
@@ -477,9 +459,6 @@ impl Rbig {
         if let Some(h) = &mut held_out {
             for step in &unmixing {
                 h.advance(step);
-            }
-            if let Some(s) = &shear {
-                h.advance(s);
             }
             if let Some(r) = &radial {
                 h.advance(r);
@@ -573,7 +552,6 @@ impl Rbig {
             n_train: n,
             params: params.clone(),
             unmixing,
-            shear,
             radial,
             pre_tc,
             layers,
@@ -644,9 +622,8 @@ impl Rbig {
     /// The steps of the stack, in forward order.
     fn steps(&self) -> impl DoubleEndedIterator<Item = &dyn Bijector> {
         let unmixing = self.unmixing.iter().map(|u| u as &dyn Bijector);
-        let shear = self.shear.iter().map(|s| s as &dyn Bijector);
         let radial = self.radial.iter().map(|r| r as &dyn Bijector);
-        unmixing.chain(shear).chain(radial).chain(self.layers.iter().map(|l| l as &dyn Bijector))
+        unmixing.chain(radial).chain(self.layers.iter().map(|l| l as &dyn Bijector))
     }
 
     /// Runs `f` on the rows of `x` (rows = samples) in blocks of [`CHUNK`], in parallel:
@@ -829,7 +806,6 @@ impl Rbig {
         }
         if self.unmixing.iter().any(|u| u.dim() != self.dim)
             || self.radial.as_ref().is_some_and(|r| r.dim() != self.dim)
-            || self.shear.as_ref().is_some_and(|s| s.dim() != self.dim)
             || !self.pre_tc.is_finite()
         {
             return Err("the steps before the layers do not match the model".into());

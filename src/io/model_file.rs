@@ -9,9 +9,9 @@
 //! 24      ...   payload: bincode 2 (standard config) of the model through serde
 //! ```
 //!
-//! Version 2 added the density options to the parameters (validation, shrinkage), the
-//! held-out score and the shear step to the model; version 1 files are still read, as
-//! models with none of them.
+//! Version 2 added the density options to the parameters (validation, shrinkage) and the
+//! held-out score to the model; version 1 files are still read, as models fitted with
+//! neither.
 //!
 //! All encoding lives here, behind the version number, so the payload encoding can
 //! change (bincode is unmaintained) without breaking saved models. Loading checks every
@@ -135,7 +135,6 @@ impl From<RbigV1> for Rbig {
                 memory_limit: None,
             },
             unmixing: m.unmixing,
-            shear: None,
             radial: m.radial,
             pre_tc: m.pre_tc,
             layers: m.layers,

@@ -7,14 +7,12 @@ mod ica;
 mod pca;
 mod radial;
 mod random;
-mod shear;
 mod unmixing;
 
 pub(crate) use ica::fit_ica;
 pub(crate) use pca::{fit_pca, linearly_dependent};
 pub(crate) use radial::Radial;
 pub(crate) use random::haar_random;
-pub(crate) use shear::Shear;
 pub(crate) use unmixing::Unmixing;
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
