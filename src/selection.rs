@@ -3,8 +3,8 @@
 //!
 //! No one configuration wins everywhere: random rotations suit smooth curved 2-D
 //! shapes, ICA rotations (with their radial step) suit linearly mixed and elliptical
-//! data, few knots suit smooth densities and many knots sharp ones. The held-out
-//! likelihood decides, on the user's data.
+//! data, kernel-smoothed maps suit smooth densities and rank-based maps sharp ones. The
+//! held-out likelihood decides, on the user's data.
 
 use ndarray::{ArrayBase, Data, Ix2};
 
@@ -61,8 +61,11 @@ pub struct Selection {
 /// Candidates without [`Validation`] get the default one. Candidates with the same seed
 /// and fraction hold out the same rows, so their scores compare like with like.
 ///
+/// A candidate that fails on these data scores −∞.
+///
 /// # Errors
-/// An invalid candidate, or what [`Rbig::fit`] rejects.
+/// An invalid candidate, or, when every candidate fails, the first one's error (what
+/// [`Rbig::fit`] rejects).
 ///
 /// ```
 /// use rbig::{select, Knots, Rbig, RotationKind};
@@ -92,15 +95,27 @@ pub fn select<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>, candidates: &[RbigPara
     let fit = |p: &crate::RbigValidParams| Rbig::fit_held_out(p, view);
     // Each fit is deterministic whatever the threads, so running them side by side
     // changes nothing but the time.
-    let fitted: Vec<Rbig> = if x.len() * 8 * params.len() <= PARALLEL_BYTES {
-        params.par_iter().map(fit).collect::<Result<_>>()?
+    let fitted: Vec<Result<Rbig>> = if x.len() * 8 * params.len() <= PARALLEL_BYTES {
+        params.par_iter().map(fit).collect()
     } else {
-        params.iter().map(fit).collect::<Result<_>>()?
+        params.iter().map(fit).collect()
     };
-    let scores: Vec<f64> = fitted.iter().map(|m| m.held_out_log_likelihood.unwrap_or(f64::NEG_INFINITY)).collect();
-    // The first of equal scores wins, so the order of the candidates breaks ties.
-    let chosen = (0..scores.len()).fold(0, |b, i| if scores[i] > scores[b] { i } else { b });
-    let model = Rbig::refit(&fitted[chosen], view, None)?;
+    // A candidate that cannot fit these data (ICA on a degenerate direction, say) scores
+    // −∞; the selection fails only when every candidate does, with the first one's error.
+    if fitted.iter().all(Result::is_err) {
+        return Err(fitted.into_iter().find_map(Result::err).expect("at least one candidate"));
+    }
+    let scores: Vec<f64> = fitted
+        .iter()
+        .map(|m| m.as_ref().ok().and_then(|m| m.held_out_log_likelihood).unwrap_or(f64::NEG_INFINITY))
+        .collect();
+    // The first of equal scores wins, so the order of the candidates breaks ties; a
+    // fitted candidate beats a failed one even when both score −∞.
+    let ok = |i: usize| fitted[i].is_ok();
+    let first_ok = (0..scores.len()).find(|&i| ok(i)).expect("some candidate fitted");
+    let chosen = (0..scores.len()).fold(first_ok, |b, i| if ok(i) && scores[i] > scores[b] { i } else { b });
+    let Ok(best) = &fitted[chosen] else { unreachable!("the chosen candidate fitted") };
+    let model = Rbig::refit(best, view, None)?;
     Ok(Selection { model, chosen, scores })
 }
 

@@ -85,3 +85,16 @@ fn bad_validation_settings_are_named() {
     assert!(matches!(err, RbigError::TooFewRows { .. }), "{err}");
     assert!(matches!(select(&x, &[]), Err(RbigError::InvalidParameter { .. })));
 }
+
+#[test]
+fn a_candidate_that_fails_is_skipped_unless_all_do() {
+    let x = task("ring").sample(1000, 9);
+    let base = Rbig::params().rotation(RotationKind::Random);
+    // One byte of memory: this candidate fails when it fits, not when it is checked.
+    let starved = base.clone().memory_limit(1);
+    let selection = select(&x, &[starved.clone(), base]).unwrap();
+    assert_eq!(selection.chosen, 1);
+    assert_eq!(selection.scores[0], f64::NEG_INFINITY);
+    assert!(selection.scores[1].is_finite());
+    assert!(matches!(select(&x, &[starved]), Err(RbigError::MemoryLimit { .. })));
+}
