@@ -256,12 +256,19 @@ struct HeldOut {
     patience: usize,
     /// Rotating layers of the best stack so far and its mean held-out log-likelihood.
     best: (usize, f64),
+    /// The same for the last stack that beat its predecessor by [`HELD_OUT_GAIN`].
+    progress: (usize, f64),
 }
+
+/// Gain in mean held-out log-likelihood (nats) that counts as progress for the patience
+/// of [`crate::Validation`].
+const HELD_OUT_GAIN: f64 = 1e-3;
 
 impl HeldOut {
     fn new(x: Array2<f64>, patience: usize) -> Self {
         let n = x.ncols();
-        Self { x, log_det: Array1::zeros(n), patience, best: (0, f64::NEG_INFINITY) }
+        let start = (0, f64::NEG_INFINITY);
+        Self { x, log_det: Array1::zeros(n), patience, best: start, progress: start }
     }
 
     /// Applies a fitted step.
@@ -286,7 +293,12 @@ impl HeldOut {
         if mean > self.best.1 {
             self.best = (layers, mean);
         }
-        layers - self.best.0 >= self.patience
+        // Patience restarts only on a gain that matters: half steps can creep upwards by
+        // a few millionths per layer for hundreds of layers.
+        if mean > self.progress.1 + HELD_OUT_GAIN {
+            self.progress = (layers, mean);
+        }
+        layers - self.progress.0 >= self.patience
     }
 }
 
