@@ -26,9 +26,13 @@ fn fit_density_nears_the_banana_truth() {
 }
 
 #[test]
-fn smooth_knots_with_chosen_depth_give_a_density_that_integrates_to_one() {
+fn smooth_half_steps_with_chosen_depth_give_a_density_that_integrates_to_one() {
     let ring = task("ring");
-    let params = Rbig::params().rotation(RotationKind::Random).knots(Knots::Smooth).validation(Validation::default());
+    let params = Rbig::params()
+        .rotation(RotationKind::Random)
+        .knots(Knots::Smooth)
+        .shrinkage(0.5)
+        .validation(Validation::default());
     let model = params.check().unwrap().fit(&DatasetBase::from(ring.sample(3000, 5))).unwrap();
     assert!(model.n_layers() > 1);
     let (half, cells) = (5.0, 500);
