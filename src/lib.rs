@@ -32,6 +32,10 @@
 //! Parameters follow linfa's style: [`Rbig::params`] returns a builder, validated by
 //! [`ParamGuard::check`]; the checked parameters implement linfa's `Fit`, and the
 //! fitted model implements `Transformer`.
+//!
+//! For density estimation, [`Rbig::fit_density`] chooses the rotation, the marginal maps
+//! and the depth on held-out rows (see [`select`] and [`Validation`]); the information
+//! measures are in [`information`].
 
 #[doc(hidden)]
 pub mod bench_support;
