@@ -104,13 +104,3 @@ pub fn sort_rows(x: ArrayView2<'_, f64>) -> Vec<Vec<f64>> {
 pub fn clear_null_cache() {
     crate::stopping::clear_null_cache();
 }
-
-/// The model cut after its first `k` rotating layers, with the marginal step of layer
-/// `k + 1` as its last step (what the fit would have kept had it stopped there).
-pub fn truncated(model: &crate::Rbig, k: usize) -> crate::Rbig {
-    let mut m = model.clone();
-    m.layers.truncate(k + 1);
-    m.layers[k].rotation = None;
-    m.diagnostics.truncate(k);
-    m
-}

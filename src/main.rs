@@ -451,8 +451,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Fit { data, output, rotation, fit, dequantize, density, force } => {
             check_output(Some(&output), force)?;
             let p = builder(rotation, &fit).check()?;
-            let candidates: Vec<RbigParams> =
-                rbig::density_candidates().into_iter().map(|c| with_fit_args(c, &fit)).collect();
             let mut x = read_matrix(&data)?;
             warn_point_masses(&data, &x, quiet);
             let widths = dequantize.then(|| resolution(&x));
@@ -463,6 +461,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let mut progress = Progress::new(quiet);
             let mut tc = 0.0;
             let model = if density {
+                let candidates: Vec<RbigParams> =
+                    rbig::density_candidates().into_iter().map(|c| with_fit_args(c, &fit)).collect();
                 rbig::select(&x, &candidates).map(|s| s.model)
             } else {
                 p.fit_observed(&x, |layer| {

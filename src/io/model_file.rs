@@ -91,7 +91,6 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Rbig> {
     Ok(model)
 }
 
-/// Reads a model file.
 /// Format 1: parameters without the density options (validation, shrinkage), and no
 /// held-out score. Still read, as a model fitted with neither.
 #[derive(Deserialize)]
@@ -145,6 +144,7 @@ impl From<RbigV1> for Rbig {
     }
 }
 
+/// Reads a model file.
 pub(crate) fn read(path: &Path) -> Result<Rbig> {
     let bytes = fs::read(path).map_err(|source| RbigError::Io { path: path.to_path_buf(), source })?;
     from_bytes(&bytes)
