@@ -103,4 +103,5 @@ pub fn sort_rows(x: ArrayView2<'_, f64>) -> Vec<Vec<f64>> {
 /// the first fit of a process does.
 pub fn clear_null_cache() {
     crate::stopping::clear_null_cache();
+    crate::rotation::clear_refine_null_cache();
 }

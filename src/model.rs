@@ -18,7 +18,8 @@ use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer, CHUNK};
 use crate::numeric::sort_floats;
 use crate::params::{RbigParams, RbigValidParams};
 use crate::rotation::{
-    fit_ica, fit_pca, full_rank, haar_random, linearly_dependent, Radial, Rotation, RotationKind, Unmixing,
+    fit_ica, fit_pca, full_rank, haar_random, linearly_dependent, refine, refine_null, refinement_gain, Radial,
+    Rotation, RotationKind, Unmixing,
 };
 use crate::stopping::{linear_null_mean, NullModel, StopRule};
 
@@ -217,7 +218,24 @@ fn fit_pre_steps(
         tc += gain;
         before = after;
         *work = trial;
-        steps.push(step);
+        // The refinement works on the unmixed data and joins the unmixing as one step.
+        // Components that all look Gaussian leave it nothing to find.
+        let worth_trying = null.any_non_gaussian(work.view(), &before, params.significance);
+        let refined = worth_trying.then(|| refine(work.view())).flatten().and_then(|r| {
+            let (null_mean, null_sd) = refine_null(n, work.nrows());
+            let gain = refinement_gain(&r, work.view()) - null_mean;
+            let joined = step.then(&r).ok()?;
+            (gain > params.significance * null_sd).then_some((r, joined, gain))
+        });
+        match refined {
+            Some((r, joined, gain)) => {
+                *work = r.dot(&*work);
+                before = row_entropies(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+                tc += gain;
+                steps.push(joined);
+            }
+            None => steps.push(step),
+        }
     }
     let mut radial = None;
     if let Some(r) = Radial::fit(work.view(), params.knots) {
@@ -614,7 +632,10 @@ impl Rbig {
     /// corrected by, or the identity and 0 when it has none.
     pub(crate) fn unmixing_or_identity(&self) -> (Unmixing, f64) {
         match self.unmixing.first() {
-            Some(u) => (u.clone(), linear_null_mean(self.n_train, self.dim, self.params.rotation)),
+            Some(u) => {
+                let refinement = if u.is_refined() { refine_null(self.n_train, self.dim).0 } else { 0.0 };
+                (u.clone(), linear_null_mean(self.n_train, self.dim, self.params.rotation) + refinement)
+            }
             None => (Unmixing::identity(self.dim), 0.0),
         }
     }

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use ndarray::ArrayView2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -42,6 +43,9 @@ pub(crate) struct NullModel {
     /// Mean reduction a linear step (whitening) shows on Gaussian data: the variance
     /// part alone, no spline being fitted.
     pub(crate) linear_mean: f64,
+    /// Standard deviation of a Gaussian column's estimated negentropy (`Ĥ` of its
+    /// standardized values).
+    pub(crate) negentropy_sd: f64,
     n: usize,
     d: usize,
 }
@@ -154,6 +158,18 @@ impl NullModel {
         d * (d - 1.0) / (4.0 * n) + sigmas * (d * (d - 1.0)).sqrt() / (2.0 * n)
     }
 
+    /// Whether any row of `x`, with spacing entropies `entropies`, is non-Gaussian
+    /// beyond the estimator's noise: its negentropy `½ ln(2πe) + bias − (Ĥ − ln sd)`
+    /// exceeds `sigmas` of its null spread.
+    pub(crate) fn any_non_gaussian(&self, x: ArrayView2<'_, f64>, entropies: &[f64], sigmas: f64) -> bool {
+        x.rows().into_iter().zip(entropies).any(|(row, h)| {
+            let n = row.len() as f64;
+            let mean = row.sum() / n;
+            let ln_sd = 0.5 * (row.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).ln();
+            HALF_LN_2PI_E + self.entropy_bias - (h - ln_sd) > sigmas * self.negentropy_sd
+        })
+    }
+
     pub(crate) fn new(n: usize, d: usize, kind: RotationKind, knots: Knots) -> Self {
         let ((before_mean, before_var), (after_mean, after_var), raw_mean) = per_dimension_null(n, knots);
         let (nf, df) = (n as f64, d as f64);
@@ -169,6 +185,7 @@ impl NullModel {
             entropy_bias: raw_mean - HALF_LN_2PI_E,
             spline_overfit: before_mean - after_mean,
             linear_mean: var_mean,
+            negentropy_sd: after_var.sqrt(),
             n,
             d,
         }

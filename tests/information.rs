@@ -79,6 +79,24 @@ fn rotated_uniforms_with_ica() {
 }
 
 #[test]
+fn linearly_mixed_heavy_tailed_sources_with_ica() {
+    // The refinement without the orthogonality constraint is what gets d = 3 within
+    // 0.05: the orthogonal unmixing alone left +0.107.
+    let (est, truth) = mean_estimate("power-mixed-d3 H", &ica(), 3);
+    assert!((est - truth).abs() <= 0.05, "power-mixed-d3 H: {est} vs {truth}");
+}
+
+#[test]
+#[ignore = "about 2 s in release: d = 10"]
+fn linearly_mixed_heavy_tailed_sources_d10_with_ica() {
+    // Not yet the 0.05 of the acceptance (README, "Information measures"): +0.12 with
+    // the refinement, +0.48 without. With the true unmixing given, the estimate is
+    // +0.05, the floor of the marginal entropy estimator on these peaked sources.
+    let (est, truth) = mean_estimate("power-mixed-d10 H", &ica(), 3);
+    assert!((est - truth).abs() <= 0.15, "power-mixed-d10 H: {est} vs {truth}");
+}
+
+#[test]
 fn student_t_mutual_information_with_ica() {
     for name in ["student-t3-2+2 MI", "student-t3-3+3 MI", "student-t5-2+2 MI", "student-t5-3+3 MI"] {
         let (est, truth) = mean_estimate(name, &ica(), 2);

@@ -72,10 +72,10 @@ fn foreign_files_are_not_models() {
 fn newer_versions_are_refused() {
     let (model, _) = model();
     let mut bytes = model.to_bytes();
-    bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
+    bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
     match Rbig::from_bytes(&bytes) {
-        Err(e @ RbigError::UnsupportedVersion { found: 3, supported: 2 }) => {
-            assert!(e.to_string().contains("version 3"), "{e}")
+        Err(e @ RbigError::UnsupportedVersion { found: 4, supported: 3 }) => {
+            assert!(e.to_string().contains("version 4"), "{e}")
         }
         other => panic!("expected UnsupportedVersion, got {other:?}"),
     }
@@ -127,7 +127,7 @@ fn version_1_files_still_load_and_score_as_they_did() {
     assert_eq!(model.hyperparameters().shrinkage(), 1.0);
     assert_eq!(model.hyperparameters().validation(), None);
     assert_eq!(model.held_out_log_likelihood(), None);
-    // Saved again, it is a version-2 file of the same model.
+    // Saved again, it is a current-version file of the same model.
     let again = Rbig::from_bytes(&model.to_bytes()).unwrap();
     assert_eq!(again, model);
 }

@@ -18,7 +18,7 @@ use crate::numeric::LnSum;
 pub(crate) fn spacing_entropy(sorted: &[f64]) -> f64 {
     let n = sorted.len();
     debug_assert!(n >= 2);
-    let m = (((n as f64).cbrt()).round() as usize).clamp(1, n - 1);
+    let m = spacing_window(n);
     let floor = (sorted[n - 1] - sorted[0]) * 1e-12;
     let (nf, mf) = (n as f64, m as f64);
     let mut sum = LnSum::default();
@@ -36,6 +36,11 @@ pub(crate) fn spacing_entropy(sorted: &[f64]) -> f64 {
         sum.push(nf / (c * mf) * (hi - lo).max(floor));
     }
     sum.total() / nf
+}
+
+/// The window `m` of [`spacing_entropy`] for `n ≥ 2` samples.
+pub(crate) fn spacing_window(n: usize) -> usize {
+    (((n as f64).cbrt()).round() as usize).clamp(1, n - 1)
 }
 
 #[cfg(test)]

@@ -11,7 +11,10 @@
 //!
 //! Version 2 added the density options to the parameters (validation, shrinkage) and the
 //! held-out score to the model; version 1 files are still read, as models fitted with
-//! neither.
+//! neither. Version 3 has version 2's layout but lets an unmixing step end in a
+//! non-orthogonal matrix (the maximum-likelihood refinement of ICA mode): version 2
+//! files read unchanged, and a build that predates refinements refuses a version-3 file
+//! by its version instead of by a puzzling validation error.
 //!
 //! All encoding lives here, behind the version number, so the payload encoding can
 //! change (bincode is unmaintained) without breaking saved models. Loading checks every
@@ -32,7 +35,7 @@ use crate::rotation::{Radial, RotationKind, Unmixing};
 
 const MAGIC: &[u8; 8] = b"RBIGMODL";
 /// The model-file format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 24;
 
 fn config() -> impl bincode::config::Config {
@@ -63,7 +66,7 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Rbig> {
     }
     let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
     let version = word(8);
-    if version != FORMAT_VERSION && version != 1 {
+    if !(1..=FORMAT_VERSION).contains(&version) {
         return Err(RbigError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
     }
     let declared = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));

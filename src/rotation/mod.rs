@@ -7,12 +7,14 @@ mod ica;
 mod pca;
 mod radial;
 mod random;
+mod refine;
 mod unmixing;
 
 pub(crate) use ica::fit_ica;
 pub(crate) use pca::{fit_pca, linearly_dependent};
 pub(crate) use radial::Radial;
 pub(crate) use random::haar_random;
+pub(crate) use refine::{clear_refine_null_cache, refine, refine_null, refinement_gain};
 pub(crate) use unmixing::Unmixing;
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};

@@ -48,16 +48,30 @@ impl TryFrom<UnmixingParts> for Unmixing {
         if !p.mean.iter().all(|v| v.is_finite()) || !positive(&p.sd) || !positive(&p.eigenvalues) {
             return Err("unmixing layer has invalid scales".into());
         }
-        if !is_orthogonal(&p.v) || !is_orthogonal(&p.u) || p.v.nrows() != d || p.u.nrows() != d {
-            return Err("unmixing layer has non-orthogonal factors".into());
+        if !is_orthogonal(&p.v) || p.v.nrows() != d || p.u.dim() != (d, d) || p.u.iter().any(|v| !v.is_finite()) {
+            return Err("unmixing layer has invalid factors".into());
         }
+        // U is orthogonal unless a refinement was applied. An orthogonal U is inverted by
+        // its transpose, as before refinements existed, so older models compute exactly
+        // what they did; a refined one must be safely invertible.
+        let (u_inv, ln_det_u) = if is_orthogonal(&p.u) {
+            (p.u.t().to_owned(), 0.0)
+        } else {
+            let u = nalgebra::DMatrix::from_fn(d, d, |i, j| p.u[(i, j)]);
+            let singular = u.singular_values();
+            if singular.min().is_nan() || singular.min() <= 1e-6 * singular.max() {
+                return Err("unmixing layer is singular".into());
+            }
+            let inv = u.clone().try_inverse().ok_or("unmixing layer is singular")?;
+            (Array2::from_shape_fn((d, d), |(i, j)| inv[(i, j)]), u.determinant().abs().ln())
+        };
         let inv_sd = p.sd.mapv(|s| 1.0 / s);
         let inv_sqrt = p.eigenvalues.mapv(|l| 1.0 / l.sqrt());
-        // A = U diag(inv_sqrt) V diag(inv_sd); A⁻¹ = diag(sd) Vᵀ diag(√λ) Uᵀ.
+        // A = U diag(inv_sqrt) V diag(inv_sd); A⁻¹ = diag(sd) Vᵀ diag(√λ) U⁻¹.
         let forward = p.u.dot(&(&p.v * &inv_sqrt.view().insert_axis(Axis(1)))) * inv_sd.view().insert_axis(Axis(0));
         let sqrt = p.eigenvalues.mapv(f64::sqrt);
-        let inverse = (&p.v.t() * &sqrt.view().insert_axis(Axis(0))).dot(&p.u.t()) * p.sd.view().insert_axis(Axis(1));
-        let ln_abs_det = -p.sd.mapv(f64::ln).sum() - 0.5 * p.eigenvalues.mapv(f64::ln).sum();
+        let inverse = (&p.v.t() * &sqrt.view().insert_axis(Axis(0))).dot(&u_inv) * p.sd.view().insert_axis(Axis(1));
+        let ln_abs_det = -p.sd.mapv(f64::ln).sum() - 0.5 * p.eigenvalues.mapv(f64::ln).sum() + ln_det_u;
         Ok(Self { parts: p, forward, inverse, ln_abs_det })
     }
 }
@@ -111,6 +125,23 @@ impl Unmixing {
         par_forward(&zca, z.view_mut(), None);
         let u = fastica(z.view()).dot(&v.t());
         Self::try_from(UnmixingParts { mean, sd, v, eigenvalues, u }).map_err(|_| UnmixingError::Singular)
+    }
+
+    /// This unmixing followed by the linear map `r` (invertible).
+    pub(crate) fn then(&self, r: &Array2<f64>) -> Result<Unmixing, UnmixingError> {
+        let mut parts = self.parts.clone();
+        parts.u = r.dot(&parts.u);
+        Self::try_from(parts).map_err(|_| UnmixingError::Singular)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn matrix(&self) -> Array2<f64> {
+        self.forward.clone()
+    }
+
+    /// Whether a refinement made the map non-orthogonal after whitening.
+    pub(crate) fn is_refined(&self) -> bool {
+        !is_orthogonal(&self.parts.u)
     }
 
     /// The identity map of `d` dimensions.
@@ -167,5 +198,41 @@ impl Bijector for Unmixing {
 
     fn inverse(&self, z: ArrayViewMut2<'_, f64>) {
         apply_affine(self.inverse.view(), z, None, Some(&self.parts.mean));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn a_refined_unmixing_inverts_and_knows_its_determinant() {
+        let x =
+            array![[1.0, 2.0, 0.5, -1.0, 3.0, 0.0], [0.3, -0.7, 1.1, 0.2, 0.9, -1.4], [2.0, 0.1, -0.5, 1.5, 0.4, 0.8]];
+        let plain = Unmixing::fit(x.view()).unwrap();
+        assert!(!plain.is_refined());
+        let r = array![[1.0, 0.2, 0.0], [-0.1, 1.0, 0.05], [0.0, 0.3, 0.9]];
+        let refined = plain.then(&r).unwrap();
+        assert!(refined.is_refined());
+        // ln |det| of the whole map, from its matrix, against the stored constant.
+        let d = nalgebra::DMatrix::from_fn(3, 3, |i, j| refined.forward[(i, j)]);
+        assert!((d.determinant().abs().ln() - refined.ln_abs_det()).abs() < 1e-12);
+        let mut y = x.clone();
+        refined.forward(y.view_mut(), None);
+        // The refinement is applied after the whitening and rotation.
+        let mut expected = x.clone();
+        plain.forward(expected.view_mut(), None);
+        assert!((&r.dot(&expected) - &y).iter().all(|e| e.abs() < 1e-12));
+        refined.inverse(y.view_mut());
+        assert!((&y - &x).iter().all(|e| e.abs() < 1e-12));
+    }
+
+    #[test]
+    fn singular_refinements_are_refused() {
+        let x = array![[1.0, 2.0, 0.5, -1.0], [0.3, -0.7, 1.1, 0.2]];
+        let plain = Unmixing::fit(x.view()).unwrap();
+        assert!(plain.then(&array![[1.0, 2.0], [0.5, 1.0]]).is_err());
+        assert!(plain.then(&array![[f64::NAN, 0.0], [0.0, 1.0]]).is_err());
     }
 }
