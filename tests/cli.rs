@@ -65,7 +65,7 @@ fn fit_info_score_sample_transform_inverse() {
     assert_eq!(summary["units"], "nats");
 
     let info = json(&rbig(&[&"info", &model]));
-    assert_eq!(info["format_version"], 2);
+    assert_eq!(info["format_version"], rbig::io::FORMAT_VERSION);
     assert_eq!(info["layers"], summary["layers"]);
     assert!(info["tc_reductions"].is_array() && info["params"]["rotation"] == "pca");
 

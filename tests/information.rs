@@ -89,7 +89,7 @@ fn linearly_mixed_heavy_tailed_sources_with_ica() {
 #[test]
 #[ignore = "about 2 s in release: d = 10"]
 fn linearly_mixed_heavy_tailed_sources_d10_with_ica() {
-    // Not yet the 0.05 of the acceptance (README, "Information measures"): +0.12 with
+    // Not yet the 0.05 of the acceptance (README, "Information measures"): +0.10 with
     // the refinement, +0.48 without. With the true unmixing given, the estimate is
     // +0.05, the floor of the marginal entropy estimator on these peaked sources.
     let (est, truth) = mean_estimate("power-mixed-d10 H", &ica(), 3);

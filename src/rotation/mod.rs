@@ -14,6 +14,8 @@ pub(crate) use ica::fit_ica;
 pub(crate) use pca::{fit_pca, linearly_dependent};
 pub(crate) use radial::Radial;
 pub(crate) use random::haar_random;
+#[cfg(test)]
+pub(crate) use refine::amari;
 pub(crate) use refine::{clear_refine_null_cache, refine, refine_null, refinement_gain};
 pub(crate) use unmixing::Unmixing;
 

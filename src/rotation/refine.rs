@@ -285,6 +285,17 @@ pub(crate) fn refine_null(n: usize, d: usize) -> (f64, f64) {
     (mean, sd)
 }
 
+/// Amari's index of `p`: 0 exactly when `p` is a scaled permutation, the distance of an
+/// estimated unmixing (times the true mixing) from a perfect one.
+#[cfg(test)]
+pub(crate) fn amari(p: &Array2<f64>) -> f64 {
+    let d = p.nrows() as f64;
+    let ratio = |v: ArrayView1<'_, f64>| v.sum() / v.fold(0.0, |m: f64, x| m.max(*x)) - 1.0;
+    let a = p.mapv(f64::abs);
+    let total: f64 = a.rows().into_iter().chain(a.columns()).map(ratio).sum();
+    total / (2.0 * d * (d - 1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,15 +306,6 @@ mod tests {
             let z: f64 = StandardNormal.sample(&mut rng);
             z.signum() * z.abs().powf(2.0)
         })
-    }
-
-    /// Amari's index of `p`: 0 exactly when `p` is a scaled permutation.
-    fn amari(p: &Array2<f64>) -> f64 {
-        let d = p.nrows() as f64;
-        let ratio = |v: ndarray::ArrayView1<'_, f64>| v.sum() / v.fold(0.0, |m: f64, x| m.max(*x)) - 1.0;
-        let a = p.mapv(f64::abs);
-        let total: f64 = a.rows().into_iter().chain(a.columns()).map(ratio).sum();
-        total / (2.0 * d * (d - 1.0))
     }
 
     #[test]
@@ -349,7 +351,7 @@ mod tests {
         crate::bijector::Bijector::forward(&unmixing, y.view_mut(), None);
         let r = refine(y.view()).expect("the unmixing is improvable");
         let before = amari(&unmixing.matrix().dot(&mix));
-        let after = amari(&r.dot(&unmixing.matrix()).dot(&mix));
+        let after = amari(&r.dot(unmixing.matrix()).dot(&mix));
         assert!(after < 0.75 * before, "Amari index {before} -> {after}");
         let (null_mean, null_sd) = refine_null(n, 3);
         assert!(refinement_gain(&r, y.view()) > null_mean + 10.0 * null_sd);

@@ -134,9 +134,10 @@ impl Unmixing {
         Self::try_from(parts).map_err(|_| UnmixingError::Singular)
     }
 
+    /// The matrix `A` of `y = A (x − μ)`.
     #[cfg(test)]
-    pub(crate) fn matrix(&self) -> Array2<f64> {
-        self.forward.clone()
+    pub(crate) fn matrix(&self) -> &Array2<f64> {
+        &self.forward
     }
 
     /// Whether a refinement made the map non-orthogonal after whitening.

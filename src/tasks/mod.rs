@@ -403,4 +403,47 @@ mod tests {
         let var = u.column(1).mapv(|v| v * v).mean().unwrap();
         assert!((var - 1.0).abs() < 0.01, "rotated uniform variance {var}");
     }
+
+    /// The README's power-mixed table: the entropy error with the true unmixing given
+    /// (the estimator's floor), the Amari distance of the orthogonal and the refined
+    /// unmixings to the true one, and the refined model's held-out log-likelihood.
+    #[test]
+    #[ignore = "about 10 s in release: prints the README's power-mixed table"]
+    fn true_unmixing_floor() {
+        use crate::bijector::Bijector;
+        use crate::rotation::amari;
+        use linfa::ParamGuard;
+        let ica = crate::Rbig::params().rotation(crate::RotationKind::Ica);
+        for d in [3usize, 10] {
+            let task = power_mixed(d, d as u64);
+            let Family::PowerMixed { a, .. } = &task.p else { unreachable!() };
+            let a_inv = {
+                let inv = nalgebra::DMatrix::from_fn(d, d, |i, j| a[(i, j)]).try_inverse().expect("invertible");
+                Array2::from_shape_fn((d, d), |(i, j)| inv[(i, j)])
+            };
+            let ln_det_a = ln_det(&a.t().dot(a)) / 2.0;
+            let (mut floor, mut before, mut after, mut held_out) = (0.0, 0.0, 0.0, 0.0);
+            for seed in 0..3 {
+                let x = task.sample(10_000, seed);
+                // x = s A: the sources are x A⁻¹, and H(x) = H(s) + ln |det A|.
+                let h = information::entropy(&x.dot(&a_inv), &ica).unwrap().value() + ln_det_a;
+                floor += (h - task.truth) / 3.0;
+                let xt = x.t().to_owned();
+                let unmixing = crate::rotation::Unmixing::fit(xt.view()).unwrap();
+                let mut y = xt.clone();
+                unmixing.forward(y.view_mut(), None);
+                let r = crate::rotation::refine(y.view()).expect("refinable");
+                // The mixing in row-vector form is Aᵀ acting on column samples.
+                before += amari(&unmixing.matrix().dot(&a.t())) / 3.0;
+                after += amari(&r.dot(unmixing.matrix()).dot(&a.t())) / 3.0;
+                let model = crate::Rbig::fit_with(ica.check_ref().unwrap(), x.view()).unwrap();
+                let test = task.sample(20_000, seed + 100);
+                held_out += (-model.log_density(&test).unwrap().mean().unwrap() - task.truth) / 3.0;
+            }
+            println!(
+                "d = {d}: true unmixing {floor:+.3}; Amari {before:.4} -> {after:.4}; held-out -mean ln p - H {held_out:+.3}"
+            );
+            assert!(floor.abs() < 0.1 && after < before && held_out < 0.25, "d = {d}");
+        }
+    }
 }
