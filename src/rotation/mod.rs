@@ -35,9 +35,10 @@ pub enum RotationKind {
     /// coordinates: the rotation that makes the marginals as non-Gaussian as it can,
     /// which is what removes total correlation. Finds dependence PCA cannot see (mixed
     /// non-Gaussian sources, rotated uniforms), at a few dozen passes over the data per
-    /// layer. Before the layers, a linear unmixing (whitening, then FastICA) and a
-    /// radial Gaussianization, each kept only if it removes significant total
-    /// correlation. Deterministic. Needs at least 20 samples per dimension; with fewer,
+    /// layer. Before the layers, a linear unmixing (whitening, then FastICA, then a
+    /// non-orthogonal maximum-likelihood refinement when the unmixed components are
+    /// non-Gaussian) and a radial Gaussianization, each kept only if it removes
+    /// significant total correlation. Deterministic. Needs at least 20 samples per dimension; with fewer,
     /// it behaves as [`RotationKind::Pca`].
     Ica,
 }
