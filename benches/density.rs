@@ -4,7 +4,8 @@
 //! `cargo bench --bench density` prints the table. The Gaussian-mixture and KDE columns
 //! come from `benches/density_baselines.json`, written by `scripts/density_baselines.py`
 //! (scikit-learn) on the same samples, exported with
-//! `cargo bench --bench density -- --export DIR`.
+//! `cargo bench --bench density -- --export DIR`. `-- --shrinkage L` fits every
+//! `fit_density` candidate with steps of `L` instead of the default half steps.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -73,6 +74,11 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--export") {
         return export(Path::new(&args[i + 1]));
     }
+    let shrinkage: Option<f64> =
+        args.iter().position(|a| a == "--shrinkage").map(|i| args[i + 1].parse().expect("--shrinkage L"));
+    let candidates = || -> Vec<_> {
+        density_candidates().into_iter().map(|c| if let Some(l) = shrinkage { c.shrinkage(l) } else { c }).collect()
+    };
     let names = ["PCA", "PCA smooth", "random", "random smooth", "ICA", "ICA smooth"];
     let base = baselines();
     println!(
@@ -85,12 +91,12 @@ fn main() {
         let default = Rbig::fit(&train).unwrap();
         let default_secs = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let selection = select(&train, &density_candidates()).unwrap();
+        let selection = select(&train, &candidates()).unwrap();
         let select_secs = t.elapsed().as_secs_f64();
         // The chosen configuration alone (its depth still chosen on held-out rows): the
         // cost of a fit once the configuration is known.
         let t = Instant::now();
-        select(&train, &[density_candidates().swap_remove(selection.chosen)]).unwrap();
+        select(&train, &[candidates().swap_remove(selection.chosen)]).unwrap();
         let single_secs = t.elapsed().as_secs_f64();
         let b = |k: &str| base[&name][k].as_f64().map_or("–".to_string(), |v| format!("{v:.3}"));
         let truth = if truth.is_nan() { "–".to_string() } else { format!("{truth:.3}") };
