@@ -111,6 +111,10 @@ fn kernel_scores(y: ArrayView1<'_, f64>, bandwidth: f64) -> Array1<f64> {
     let mean = y.sum() / n;
     let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
     let h = bandwidth * sd * n.powf(-0.2);
+    if !(h > 0.0 && h.is_finite()) {
+        // A constant component has no density to score; it gets no curvature.
+        return Array1::zeros(y.len());
+    }
     let (lo, hi) = y.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let start = lo - REACH * h;
     // Four bins per bandwidth: linear binning is then accurate to a few 1e-3 in ψ.
@@ -232,8 +236,12 @@ pub(crate) fn refine(y: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
 
 /// The decrease of `Σ Ĥ(yᵢ) − ln |det R|` that `r` makes on `y`, measured on every row.
 pub(crate) fn refinement_gain(r: &Array2<f64>, y: ArrayView2<'_, f64>) -> f64 {
+    // Summed in order, not by rayon's reduction, whose grouping (and so rounding)
+    // depends on the thread count.
     let entropies = |y: ArrayView2<'_, f64>| -> f64 {
-        y.axis_iter(Axis(0)).into_par_iter().map(|row| spacing_entropy(&sort_floats(row.to_vec()))).sum()
+        let rows: Vec<f64> =
+            y.axis_iter(Axis(0)).into_par_iter().map(|row| spacing_entropy(&sort_floats(row.to_vec()))).collect();
+        rows.iter().sum()
     };
     entropies(y) - entropies(r.dot(&y).view()) + ln_abs_det(r)
 }
