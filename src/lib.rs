@@ -56,7 +56,7 @@ pub mod tasks;
 pub use error::RbigError;
 pub use linfa::ParamGuard;
 pub use marginal::Knots;
-pub use model::{LayerDiagnostics, Rbig};
+pub use model::{LayerDiagnostics, PreStepSummary, Rbig};
 pub use params::{RbigParams, RbigValidParams, Validation};
 pub use rotation::RotationKind;
 pub use selection::{density_candidates, select, Selection};

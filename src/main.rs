@@ -536,6 +536,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Info { model } => {
             let m = load_model(&model)?;
             let p = m.hyperparameters();
+            let pre = m.pre_steps();
             let knots = knots_json(p.knots());
             let info = json!({
                 "format_version": FORMAT_VERSION,
@@ -543,6 +544,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 "d": m.dim(),
                 "layers": m.n_layers(),
                 "tc_reductions": m.diagnostics().iter().map(|l| l.tc_reduction).collect::<Vec<_>>(),
+                "pre_steps": {
+                    "unmixing_steps": pre.unmixing_steps,
+                    "refined": pre.refined,
+                    "radial": pre.radial,
+                    "tc_reduction": pre.tc_reduction,
+                },
                 "total_correlation": m.total_correlation(),
                 "entropy": m.entropy(),
                 "units": "nats",

@@ -64,6 +64,22 @@ pub struct LayerDiagnostics {
     pub significant: bool,
 }
 
+/// What ICA mode fitted before the layers (nothing in the other modes); see
+/// [`Rbig::pre_steps`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PreStepSummary {
+    /// Linear unmixing steps: 0, 1, or 2 when a joint model (mutual information) starts
+    /// from its blocks' unmixings.
+    pub unmixing_steps: usize,
+    /// Whether an unmixing ends in the non-orthogonal maximum-likelihood refinement.
+    pub refined: bool,
+    /// Whether a radial Gaussianization was kept.
+    pub radial: bool,
+    /// Total correlation these steps removed (nats), bias-corrected: the part of
+    /// [`Rbig::total_correlation`] that is not in [`Rbig::diagnostics`].
+    pub tc_reduction: f64,
+}
+
 /// A fitted RBIG model: a stack of invertible layers mapping data to a standard normal.
 ///
 /// ```
@@ -623,9 +639,35 @@ impl Rbig {
     }
 
     /// Estimated total correlation (multi-information) of the training data, in nats:
-    /// the sum of the per-layer reductions.
+    /// the sum of the per-layer reductions and of what ICA mode's steps before the layers
+    /// removed ([`Rbig::pre_steps`]).
     pub fn total_correlation(&self) -> f64 {
         self.pre_tc + self.diagnostics.iter().map(|l| l.tc_reduction).sum::<f64>()
+    }
+
+    /// What ICA mode fitted before the layers, and the total correlation it removed.
+    ///
+    /// ```
+    /// use linfa::prelude::*;
+    /// use rbig::{Rbig, RotationKind};
+    /// // Linearly mixed heavy-tailed sources: the unmixing does most of the work.
+    /// let x = rbig::tasks::power_mixed(3, 3).sample(4000, 0);
+    /// let model = Rbig::params().rotation(RotationKind::Ica).check()?.fit(&DatasetBase::from(x))?;
+    /// let pre = model.pre_steps();
+    /// assert_eq!(pre.unmixing_steps, 1);
+    /// assert!(pre.refined); // heavy tails: the orthogonal unmixing was not enough
+    /// let layers: f64 = model.diagnostics().iter().map(|l| l.tc_reduction).sum();
+    /// assert!((pre.tc_reduction + layers - model.total_correlation()).abs() < 1e-12);
+    /// assert!(pre.tc_reduction > layers);
+    /// # Ok::<(), rbig::RbigError>(())
+    /// ```
+    pub fn pre_steps(&self) -> PreStepSummary {
+        PreStepSummary {
+            unmixing_steps: self.unmixing.len(),
+            refined: self.unmixing.iter().any(Unmixing::is_refined),
+            radial: self.radial.is_some(),
+            tc_reduction: self.pre_tc,
+        }
     }
 
     /// The model's first linear unmixing step with the null mean its reduction was

@@ -68,6 +68,9 @@ fn fit_info_score_sample_transform_inverse() {
     assert_eq!(info["format_version"], rbig::io::FORMAT_VERSION);
     assert_eq!(info["layers"], summary["layers"]);
     assert!(info["tc_reductions"].is_array() && info["params"]["rotation"] == "pca");
+    // PCA mode fits nothing before the layers.
+    assert_eq!(info["pre_steps"]["unmixing_steps"], 0);
+    assert_eq!(info["pre_steps"]["tc_reduction"], 0.0);
 
     // score agrees exactly with the library.
     let scores: Vec<f64> = parse_csv(&ok(&rbig(&[&"score", &model, &train]))).into_iter().map(|r| r[0]).collect();
@@ -309,4 +312,22 @@ fn fit_for_density_reports_the_choice_and_refuses_a_conflicting_rotation() {
     let bad = rbig(&[&"fit", &train, &"-o", &dir.path("b.rbig"), &"--knots", &"1"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("number of knots of at least 2"));
+}
+
+#[test]
+fn info_shows_what_ica_mode_fitted_before_the_layers() {
+    let dir = Dir::new("ica_info");
+    let x = rbig::tasks::power_mixed(3, 3).sample(4000, 0);
+    let train = dir.path("mixed.csv");
+    write_csv(&train, &x);
+    let model = dir.path("m.rbig");
+    ok(&rbig(&[&"fit", &train, &"-o", &model, &"--rotation", &"ica", &"--quiet"]));
+    let info = json(&rbig(&[&"info", &model]));
+    let pre = &info["pre_steps"];
+    assert_eq!(pre["unmixing_steps"], 1, "{info}");
+    assert_eq!(pre["refined"], true, "{info}");
+    // The total is the pre-steps' part plus the layers'.
+    let layers: f64 = info["tc_reductions"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).sum();
+    let total = info["total_correlation"].as_f64().unwrap();
+    assert!((pre["tc_reduction"].as_f64().unwrap() + layers - total).abs() < 1e-9, "{info}");
 }
