@@ -4,4 +4,4 @@ mod ln_sum;
 mod sort;
 
 pub(crate) use ln_sum::LnSum;
-pub(crate) use sort::sort_floats;
+pub(crate) use sort::{argsort_floats, sort_floats};

@@ -35,7 +35,7 @@ use rayon::prelude::*;
 
 use super::ica::fastica_subsample;
 use crate::information::marginal_entropy::{spacing_entropy, spacing_window};
-use crate::numeric::sort_floats;
+use crate::numeric::{argsort_floats, sort_floats};
 
 /// Largest dimension refined: each step costs `d` sorts and a `d × d × n` product, and
 /// the steps needed grow with the `d(d − 1)` entries.
@@ -69,8 +69,7 @@ const MAX_BINS: usize = 1 << 14;
 /// smoothed over [`SMOOTHING_RANKS`] ranks.
 fn spacing_scores(y: ArrayView1<'_, f64>) -> (Array1<f64>, f64) {
     let n = y.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_unstable_by(|&a, &b| y[a].total_cmp(&y[b]).then(a.cmp(&b)));
+    let order = argsort_floats(&y.to_vec());
     let sorted: Vec<f64> = order.iter().map(|&k| y[k]).collect();
     let entropy = spacing_entropy(&sorted);
     let m = spacing_window(n);
