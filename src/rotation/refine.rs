@@ -344,7 +344,7 @@ mod tests {
     #[test]
     fn brings_the_unmixing_closer_to_the_true_one() {
         // Sources sign(z)|z|^e with a hole (e = 0.6) or a spike (e = 1.6, 2.4) at 0,
-        // mixed by a known matrix: the refined unmixing is nearer to its inverse.
+        // mixed by a known matrix: the refined unmixing is nearer to the mixing's inverse.
         let n = 10_000;
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let mut s = Array2::from_shape_simple_fn((3, n), || StandardNormal.sample(&mut rng));
