@@ -18,8 +18,8 @@ use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer, CHUNK};
 use crate::numeric::sort_floats;
 use crate::params::{RbigParams, RbigValidParams};
 use crate::rotation::{
-    fit_ica, fit_pca, full_rank, haar_random, linearly_dependent, refine, refine_null, refinement_gain, Radial,
-    Rotation, RotationKind, Unmixing,
+    fit_ica, fit_pca, full_rank, haar_random, linearly_dependent, refine, refine_null, Radial, Rotation, RotationKind,
+    Unmixing,
 };
 use crate::stopping::{linear_null_mean, NullModel, StopRule};
 
@@ -238,15 +238,18 @@ fn fit_pre_steps(
         // Components that all look Gaussian leave it nothing to find.
         let worth_trying = null.any_non_gaussian(work.view(), &before, params.significance);
         let refined = worth_trying.then(|| refine(work.view())).flatten().and_then(|r| {
-            let (null_mean, null_sd) = refine_null(n, work.nrows());
-            let gain = refinement_gain(&r, work.view()) - null_mean;
             let joined = step.then(&r).ok()?;
-            (gain > params.significance * null_sd).then_some((r, joined, gain))
+            let alone = Unmixing::identity(work.nrows()).then(&r).ok()?;
+            let mut trial = work.clone();
+            let (after, change) = entropy_change(&alone, &mut trial, &before).ok()?;
+            let (null_mean, null_sd) = refine_null(n, work.nrows());
+            let gain = change - null_mean;
+            (gain > params.significance * null_sd).then_some((trial, after, joined, gain))
         });
         match refined {
-            Some((r, joined, gain)) => {
-                *work = r.dot(&*work);
-                before = row_entropies(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+            Some((trial, after, joined, gain)) => {
+                *work = trial;
+                before = after;
                 tc += gain;
                 steps.push(joined);
             }

@@ -16,7 +16,7 @@ pub(crate) use radial::Radial;
 pub(crate) use random::haar_random;
 #[cfg(test)]
 pub(crate) use refine::amari;
-pub(crate) use refine::{clear_refine_null_cache, refine, refine_null, refinement_gain};
+pub(crate) use refine::{clear_refine_null_cache, refine, refine_null};
 pub(crate) use unmixing::Unmixing;
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};

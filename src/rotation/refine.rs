@@ -35,7 +35,8 @@ use rayon::prelude::*;
 
 use super::ica::fastica_subsample;
 use crate::information::marginal_entropy::{spacing_entropy, spacing_window};
-use crate::numeric::{argsort_floats, sort_floats};
+use crate::marginal::row_entropies;
+use crate::numeric::argsort_floats;
 
 /// Largest dimension refined: each step costs `d` sorts and a `d × d × n` product, and
 /// the steps needed grow with the `d(d − 1)` entries.
@@ -101,18 +102,13 @@ fn spacing_scores(y: ArrayView1<'_, f64>) -> (Array1<f64>, f64) {
 /// estimate of bandwidth `bandwidth · sd · n^(-1/5)` and its score `ψ = −f′/f` at the
 /// samples.
 fn kernel_fisher(y: ArrayView1<'_, f64>, bandwidth: f64) -> f64 {
-    let psi = kernel_scores(y, bandwidth);
-    psi.dot(&psi) / y.len() as f64
-}
-
-fn kernel_scores(y: ArrayView1<'_, f64>, bandwidth: f64) -> Array1<f64> {
     let n = y.len() as f64;
     let mean = y.sum() / n;
     let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
     let h = bandwidth * sd * n.powf(-0.2);
     if !(h > 0.0 && h.is_finite()) {
         // A constant component has no density to score; it gets no curvature.
-        return Array1::zeros(y.len());
+        return 0.0;
     }
     let (lo, hi) = y.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let start = lo - REACH * h;
@@ -144,12 +140,13 @@ fn kernel_scores(y: ArrayView1<'_, f64>, bandwidth: f64) -> Array1<f64> {
         }
         (f[k], df[k]) = (s, ds);
     }
-    y.mapv(|v| {
+    let psi = y.mapv(|v| {
         let (k, frac) = locate(v);
         let fv = f[k] * (1.0 - frac) + f[k + 1] * frac;
         let dv = df[k] * (1.0 - frac) + df[k + 1] * frac;
         -dv / fv
-    })
+    });
+    psi.dot(&psi) / n
 }
 
 /// Scores of every row of `y` (rows in parallel) and the sum of their entropies.
@@ -233,16 +230,11 @@ pub(crate) fn refine(y: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
     improved.then_some(r)
 }
 
-/// The decrease of `Σ Ĥ(yᵢ) − ln |det R|` that `r` makes on `y`, measured on every row.
-pub(crate) fn refinement_gain(r: &Array2<f64>, y: ArrayView2<'_, f64>) -> f64 {
-    // Summed in order, not by rayon's reduction, whose grouping (and so rounding)
-    // depends on the thread count.
-    let entropies = |y: ArrayView2<'_, f64>| -> f64 {
-        let rows: Vec<f64> =
-            y.axis_iter(Axis(0)).into_par_iter().map(|row| spacing_entropy(&sort_floats(row.to_vec()))).collect();
-        rows.iter().sum()
-    };
-    entropies(y) - entropies(r.dot(&y).view()) + ln_abs_det(r)
+/// The decrease of `Σ Ĥ(yᵢ) − ln |det R|` that `r` makes on `y`, measured on every row
+/// (what the fit credits a refinement with, before its null mean).
+fn refinement_gain(r: &Array2<f64>, y: ArrayView2<'_, f64>) -> f64 {
+    let entropy_sum = |y: ArrayView2<'_, f64>| row_entropies(y).expect("rows of white data vary").iter().sum::<f64>();
+    entropy_sum(y) - entropy_sum(r.dot(&y).view()) + ln_abs_det(r)
 }
 
 /// Replicates of the null simulation.
@@ -306,6 +298,7 @@ pub(crate) fn amari(p: &Array2<f64>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::numeric::sort_floats;
 
     fn heavy_sources(d: usize, n: usize, seed: u64) -> Array2<f64> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
