@@ -123,7 +123,7 @@ impl Unmixing {
         // FastICA sees a subsample: whiten only that, not a copy of all of `x`.
         let mut z = fastica_subsample(x).to_owned();
         par_forward(&zca, z.view_mut(), None);
-        let u = fastica(z.view()).dot(&v.t());
+        let u = fastica(z.view(), super::ica::MAX_ITER).dot(&v.t());
         Self::try_from(UnmixingParts { mean, sd, v, eigenvalues, u }).map_err(|_| UnmixingError::Singular)
     }
 
