@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -115,12 +115,12 @@ fn simulate_per_dimension_null(n: usize, knots: Knots) -> PerDimensionNull {
             rng.set_stream(rep as u64);
             let mut v = sort_floats((0..n).map(|_| StandardNormal.sample(&mut rng)).collect());
             let h = spacing_entropy(&v);
-            let after = h - ln_sd(&v);
+            let after = h - ln_sd(ArrayView1::from(&v));
             let map = MonotoneSpline::fit_sorted(&v, plan, std_normal_quantile).expect("distinct normal draws");
             let mut ln_deriv = LnSum::default();
             map.forward_slice(&mut v, |_, dz_du| ln_deriv.push(dz_du));
             let mean_ld = ln_deriv.total() / n as f64 - map.ln_scale();
-            (h + mean_ld - ln_sd(&v), after, h)
+            (h + mean_ld - ln_sd(ArrayView1::from(&v)), after, h)
         })
         .collect();
     let before: Vec<f64> = stats.iter().map(|s| s.0).collect();
@@ -130,7 +130,7 @@ fn simulate_per_dimension_null(n: usize, knots: Knots) -> PerDimensionNull {
 }
 
 /// ln of the standard deviation (divided by `n`) of a sample.
-fn ln_sd(v: &[f64]) -> f64 {
+fn ln_sd(v: ArrayView1<'_, f64>) -> f64 {
     let n = v.len() as f64;
     let mean = v.iter().sum::<f64>() / n;
     let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
@@ -162,12 +162,10 @@ impl NullModel {
     /// beyond the estimator's noise: its negentropy `½ ln(2πe) + bias − (Ĥ − ln sd)`
     /// exceeds `sigmas` of its null spread.
     pub(crate) fn any_non_gaussian(&self, x: ArrayView2<'_, f64>, entropies: &[f64], sigmas: f64) -> bool {
-        x.rows().into_iter().zip(entropies).any(|(row, h)| {
-            let n = row.len() as f64;
-            let mean = row.sum() / n;
-            let ln_sd = 0.5 * (row.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).ln();
-            HALF_LN_2PI_E + self.entropy_bias - (h - ln_sd) > sigmas * self.negentropy_sd
-        })
+        x.rows()
+            .into_iter()
+            .zip(entropies)
+            .any(|(row, h)| HALF_LN_2PI_E + self.entropy_bias - (h - ln_sd(row)) > sigmas * self.negentropy_sd)
     }
 
     pub(crate) fn new(n: usize, d: usize, kind: RotationKind, knots: Knots) -> Self {

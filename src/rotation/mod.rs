@@ -38,8 +38,8 @@ pub enum RotationKind {
     /// layer. Before the layers, a linear unmixing (whitening, then FastICA, then a
     /// non-orthogonal maximum-likelihood refinement when the unmixed components are
     /// non-Gaussian) and a radial Gaussianization, each kept only if it removes
-    /// significant total correlation. Deterministic. Needs at least 20 samples per dimension; with fewer,
-    /// it behaves as [`RotationKind::Pca`].
+    /// significant total correlation. Deterministic. Needs at least 20 samples per
+    /// dimension; with fewer, it behaves as [`RotationKind::Pca`].
     Ica,
 }
 

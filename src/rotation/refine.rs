@@ -153,14 +153,14 @@ fn kernel_fisher(y: ArrayView1<'_, f64>, bandwidth: f64) -> f64 {
     psi.dot(&psi) / n
 }
 
-/// Scores of every row of `y` (rows in parallel) and the sum of their entropies.
-fn all_scores(y: &Array2<f64>) -> (Array2<f64>, f64) {
+/// Scores of every row of `y` (rows in parallel) and their entropies.
+fn all_scores(y: &Array2<f64>) -> (Array2<f64>, Vec<f64>) {
     let rows: Vec<(Array1<f64>, f64)> = y.axis_iter(Axis(0)).into_par_iter().map(spacing_scores).collect();
     let mut psi = Array2::<f64>::zeros(y.dim());
     for (mut out, (s, _)) in psi.axis_iter_mut(Axis(0)).zip(&rows) {
         out.assign(s);
     }
-    (psi, rows.iter().map(|r| r.1).sum())
+    (psi, rows.iter().map(|r| r.1).collect())
 }
 
 fn ln_abs_det(m: &Array2<f64>) -> f64 {
@@ -204,8 +204,8 @@ pub(crate) fn refine(y: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
     }
     let mut cur = fastica_subsample(y).to_owned();
     let mut r = Array2::<f64>::eye(d);
-    let (mut psi, entropies) = all_scores(&cur);
-    let mut objective = entropies;
+    let (mut psi, mut entropies) = all_scores(&cur);
+    let mut objective = entropies.iter().sum::<f64>();
     let mut improved = false;
     // Each line search starts from twice the last accepted step.
     let mut step: f64 = 0.5;
@@ -217,10 +217,10 @@ pub(crate) fn refine(y: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
             let m = Array2::<f64>::eye(d) - &e * step;
             let trial = m.dot(&cur);
             let (trial_psi, trial_entropies) = all_scores(&trial);
-            let trial_objective = trial_entropies - (ln_abs_det(&m) + ln_abs_det(&r));
+            let trial_objective = trial_entropies.iter().sum::<f64>() - (ln_abs_det(&m) + ln_abs_det(&r));
             if trial_objective < objective {
                 accepted = Some(objective - trial_objective);
-                (cur, psi, objective) = (trial, trial_psi, trial_objective);
+                (cur, psi, entropies, objective) = (trial, trial_psi, trial_entropies, trial_objective);
                 r = m.dot(&r);
                 break;
             }
@@ -232,7 +232,7 @@ pub(crate) fn refine(y: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
             break;
         }
     }
-    improved |= polish(&mut cur, &mut r) > 0.0;
+    improved |= polish(&mut cur, &mut r, entropies) > 0.0;
     improved.then_some(r)
 }
 
@@ -266,9 +266,11 @@ fn sheared_entropy(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>, t: f64) -> f6
 /// in. A shear changes one component only, so each trial costs one sort; it leaves
 /// `det R` unchanged, and shears compose to any unmixing up to the scales, which the
 /// objective ignores.
-fn polish(cur: &mut Array2<f64>, r: &mut Array2<f64>) -> f64 {
+///
+/// `entropies` are the spacing entropies of `cur`'s rows, as the gradient steps left
+/// them.
+fn polish(cur: &mut Array2<f64>, r: &mut Array2<f64>, mut entropies: Vec<f64>) -> f64 {
     let d = cur.nrows();
-    let mut entropies = row_entropies(cur.view()).expect("rows of white data vary");
     let mut shear = Array2::from_elem((d, d), FIRST_SHEAR);
     let mut total = 0.0;
     for _ in 0..MAX_SWEEPS {
