@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use nalgebra::DMatrix;
 use ndarray::{Array1, Array2, Axis};
-use rbig::tasks::density::density_suite;
 use rbig::{density_candidates, select, Rbig};
+use rbig_tasks::density::density_suite;
 
 const N: usize = 5000;
 

@@ -13,9 +13,9 @@
 
 use std::time::Instant;
 
-use rbig::bench_support::{clear_null_cache, sort_rows, LayerStages};
-use rbig::tasks::{factor_gaussian, power_mixed, Quantity, Task};
+use rbig::internals::{clear_null_cache, sort_rows, LayerStages};
 use rbig::{ParamGuard, Rbig, RotationKind};
+use rbig_tasks::{factor_gaussian, power_mixed, Quantity, Task};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);

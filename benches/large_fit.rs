@@ -1,4 +1,4 @@
-//! A large fit: the correlated Gaussian of `rbig::tasks::factor_gaussian` with n = 1e6
+//! A large fit: the correlated Gaussian of `rbig_tasks::factor_gaussian` with n = 1e6
 //! rows and d = 100 columns (800 MB), printing each layer as it is fitted, the total
 //! time, and the peak memory of the fit as a multiple of the input's size.
 //!
@@ -10,8 +10,8 @@
 
 use std::time::Instant;
 
-use rbig::tasks::factor_gaussian;
 use rbig::{ParamGuard, Rbig, RotationKind};
+use rbig_tasks::factor_gaussian;
 
 /// A size field of `/proc/self/status` (`VmHWM`: peak resident, `VmRSS`: current), in
 /// bytes.

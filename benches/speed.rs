@@ -15,10 +15,10 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use linfa::traits::Fit;
 use linfa::DatasetBase;
 use ndarray::{s, Array2};
-use rbig::bench_support::{clear_null_cache, LayerStages};
 use rbig::information::{entropy, mutual_information};
-use rbig::tasks::{factor_gaussian, suite};
+use rbig::internals::{clear_null_cache, LayerStages};
 use rbig::{ParamGuard, Rbig, RotationKind};
+use rbig_tasks::{factor_gaussian, suite};
 
 fn task_sample(name: &str, n: usize) -> Array2<f64> {
     suite().into_iter().find(|t| t.name == name).expect("task").sample(n, 0)

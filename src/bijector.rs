@@ -10,7 +10,7 @@
 use ndarray::{ArrayViewMut1, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
-use crate::marginal::CHUNK;
+use crate::numeric::CHUNK;
 
 /// A fitted, invertible map of ℝ^d.
 ///

@@ -39,7 +39,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::{RbigError, Result};
 use crate::model::Rbig;
-use crate::numeric::sort_floats;
+use crate::numeric::{equal_runs, lattice_step, sort_floats};
 
 /// The bin width of each column: the median gap between neighbouring distinct values
 /// when the column has tied values (the lattice step of rounded data), 0 when every
@@ -53,17 +53,39 @@ pub fn resolution<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Vec<f64> {
     x.axis_iter(Axis(1)).map(|column| lattice_step(&sort_floats(column.to_vec())).unwrap_or(0.0)).collect()
 }
 
-/// The lattice step of `sorted` values: the median gap between neighbouring distinct
-/// values, or `None` when no value is tied (or all are). The median, not the smallest
-/// gap, so that a few values differing only by a rounding error in the last decimal do
-/// not shrink it.
-pub(crate) fn lattice_step(sorted: &[f64]) -> Option<f64> {
-    let mut gaps: Vec<f64> = sorted.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 0.0).collect();
-    if gaps.is_empty() || gaps.len() + 1 == sorted.len() {
-        return None;
-    }
-    let mid = gaps.len() / 2;
-    Some(*gaps.select_nth_unstable_by(mid, f64::total_cmp).1)
+/// A value that holds a large share of a column's rows: a point mass, which a density
+/// model can only smear out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointMass {
+    /// The column (0-based).
+    pub column: usize,
+    /// The value.
+    pub value: f64,
+    /// The fraction of the rows at that value.
+    pub share: f64,
+}
+
+/// The columns of `x` where one value holds more than `min_share` of the rows, each
+/// with its most frequent value (the smallest of equally frequent ones).
+///
+/// The fit spreads ties over the data's resolution, but a spike that large still
+/// dominates every estimate: such a column is better dropped, or modelled as discrete.
+///
+/// ```
+/// let x = ndarray::array![[0.0, 1.5], [0.0, 2.5], [0.0, 0.5], [3.0, 1.0]];
+/// let masses = rbig::dequantize::point_masses(&x, 0.5);
+/// assert_eq!(masses, vec![rbig::dequantize::PointMass { column: 0, value: 0.0, share: 0.75 }]);
+/// ```
+pub fn point_masses<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>, min_share: f64) -> Vec<PointMass> {
+    x.axis_iter(Axis(1))
+        .enumerate()
+        .filter_map(|(column, values)| {
+            let sorted = sort_floats(values.to_vec());
+            let longest = equal_runs(&sorted).fold(0..0, |best, run| if run.len() > best.len() { run } else { best });
+            let share = longest.len() as f64 / sorted.len() as f64;
+            (share > min_share).then(|| PointMass { column, value: sorted[longest.start], share })
+        })
+        .collect()
 }
 
 fn check_widths(widths: &[f64], d: usize) -> Result<()> {

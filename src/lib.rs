@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! # rbig — Rotation-Based Iterative Gaussianization
 //!
 //! RBIG turns any continuous distribution into a standard normal with a stack of simple,
@@ -37,26 +38,25 @@
 //! and the depth on held-out rows (see [`select`] and [`Validation`]); the information
 //! measures are in [`information`].
 
-#[doc(hidden)]
-pub mod bench_support;
 mod bijector;
 pub mod dequantize;
 pub mod error;
 pub mod information;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals;
 pub mod io;
 mod marginal;
 mod model;
+mod null;
 mod numeric;
 mod params;
+mod prestep;
 mod rotation;
-mod selection;
-mod stopping;
-pub mod tasks;
 
 pub use error::RbigError;
 pub use linfa::ParamGuard;
 pub use marginal::Knots;
-pub use model::{LayerDiagnostics, PreStepSummary, Rbig};
+pub use model::{density_candidates, select, LayerDiagnostics, PreStepSummary, Rbig, Selection, FORMAT_VERSION};
 pub use params::{RbigParams, RbigValidParams, Validation};
 pub use rotation::RotationKind;
-pub use selection::{density_candidates, select, Selection};

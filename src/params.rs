@@ -1,13 +1,10 @@
 //! Hyperparameters: a builder in linfa's style, validated once by [`ParamGuard`].
 
 use linfa::prelude::*;
-use linfa::DatasetBase;
-use ndarray::{ArrayBase, Data, Ix2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::RbigError;
 use crate::marginal::Knots;
-use crate::model::Rbig;
 use crate::rotation::RotationKind;
 
 /// Validated RBIG hyperparameters (what a fitted model records).
@@ -69,26 +66,6 @@ impl RbigValidParams {
     /// How the number of layers is chosen on held-out rows, if it is.
     pub fn validation(&self) -> Option<Validation> {
         self.validation
-    }
-
-    /// Fits like linfa's `Fit`, calling `observer` after every layer with what it
-    /// measured (for progress reporting: layers are fitted until the stop rule fires,
-    /// so their number is not known in advance).
-    ///
-    /// ```
-    /// use rbig::{ParamGuard, Rbig};
-    /// let x = ndarray::Array2::from_shape_fn((500, 2), |(i, j)| ((i * (j + 2)) as f64 * 0.37).sin() + (i % 11) as f64 * 0.1);
-    /// let mut seen = 0;
-    /// let model = Rbig::params().check()?.fit_observed(&x, |_layer| seen += 1)?;
-    /// assert!(seen >= model.diagnostics().len());
-    /// # Ok::<(), rbig::RbigError>(())
-    /// ```
-    pub fn fit_observed<S: Data<Elem = f64>>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-        mut observer: impl FnMut(&crate::LayerDiagnostics),
-    ) -> Result<Rbig, RbigError> {
-        Rbig::fit_from(self, x.view(), None, &mut observer)
     }
 }
 
@@ -296,13 +273,5 @@ impl ParamGuard for RbigParams {
     fn check(self) -> Result<RbigValidParams, RbigError> {
         self.check_ref()?;
         Ok(self.0)
-    }
-}
-
-impl<S: Data<Elem = f64>, T> Fit<ArrayBase<S, Ix2>, T, RbigError> for RbigValidParams {
-    type Object = Rbig;
-
-    fn fit(&self, dataset: &DatasetBase<ArrayBase<S, Ix2>, T>) -> Result<Rbig, RbigError> {
-        Rbig::fit_with(self, dataset.records().view())
     }
 }

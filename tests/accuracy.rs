@@ -67,7 +67,7 @@ fn round_trips_are_exact_ica() {
 fn ica_mode_with_radial_step_round_trips_and_normalizes() {
     // A Student-t sample is where the radial step is kept; check its inverse and that
     // the 2-D density still integrates to 1.
-    let t = rbig::tasks::suite().into_iter().find(|t| t.name == "student-t3-d4 TC").unwrap();
+    let t = rbig_tasks::suite().into_iter().find(|t| t.name == "student-t3-d4 TC").unwrap();
     let x = t.sample(4000, 3).slice(ndarray::s![.., ..2]).to_owned();
     let model = Rbig::params().rotation(RotationKind::Ica).check().unwrap().fit(&DatasetBase::from(x.clone())).unwrap();
     let back = model.inverse_transform(&model.transform(&x).unwrap()).unwrap();
@@ -218,7 +218,7 @@ fn correlated_gaussian_n1e5_matches_the_plugin() {
     // plug-in is the benchmark; its own distance to the population value is sampling
     // noise that no estimator can remove, so RBIG is held to the plug-in per seed and to
     // the truth on average.
-    let task = rbig::tasks::factor_gaussian(10, 0);
+    let task = rbig_tasks::factor_gaussian(10, 0);
     let mut errors = Vec::new();
     for seed in 0..4 {
         let x = task.sample(100_000, seed);

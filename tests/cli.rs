@@ -65,7 +65,7 @@ fn fit_info_score_sample_transform_inverse() {
     assert_eq!(summary["units"], "nats");
 
     let info = json(&rbig(&[&"info", &model]));
-    assert_eq!(info["format_version"], rbig::io::FORMAT_VERSION);
+    assert_eq!(info["format_version"], rbig::FORMAT_VERSION);
     assert_eq!(info["layers"], summary["layers"]);
     assert!(info["tc_reductions"].is_array() && info["params"]["rotation"] == "pca");
     // PCA mode fits nothing before the layers.
@@ -317,7 +317,7 @@ fn fit_for_density_reports_the_choice_and_refuses_a_conflicting_rotation() {
 #[test]
 fn info_shows_what_ica_mode_fitted_before_the_layers() {
     let dir = Dir::new("ica_info");
-    let x = rbig::tasks::power_mixed(3, 3).sample(4000, 0);
+    let x = rbig_tasks::power_mixed(3, 3).sample(4000, 0);
     let train = dir.path("mixed.csv");
     write_csv(&train, &x);
     let model = dir.path("m.rbig");

@@ -3,10 +3,10 @@
 
 use linfa::prelude::*;
 use ndarray::Array2;
-use rbig::tasks::density::density_suite;
 use rbig::{select, Knots, Rbig, RbigError, RotationKind, Validation};
+use rbig_tasks::density::density_suite;
 
-fn task(name: &str) -> rbig::tasks::density::DensityTask {
+fn task(name: &str) -> rbig_tasks::density::DensityTask {
     density_suite().into_iter().find(|t| t.name == name).unwrap()
 }
 

@@ -60,9 +60,9 @@ fn density_selection_is_identical_across_thread_counts() {
 fn refined_unmixing_is_identical_across_thread_counts() {
     // Linearly mixed heavy-tailed sources: ICA mode keeps a refinement, whose search and
     // null simulation both run in parallel. The null is simulated afresh in each pool.
-    let x = rbig::tasks::power_mixed(4, 4).sample(6000, 5);
+    let x = rbig_tasks::power_mixed(4, 4).sample(6000, 5);
     let fit = |threads| {
-        rbig::bench_support::clear_null_cache();
+        rbig::internals::clear_null_cache();
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
             let params = Rbig::params().rotation(RotationKind::Ica).check().unwrap();

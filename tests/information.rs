@@ -1,12 +1,15 @@
-//! Acceptance of the information measures against analytic truths (rbig::tasks).
+//! Acceptance of the information measures against analytic truths (rbig_tasks).
 //!
 //! The default run covers the cheap cases; `cargo test --release -- --ignored` adds the
 //! d = 50 Gaussian and the larger Student-t blocks.
 
+mod common;
+
+use common::estimator::RbigEstimator;
 use ndarray::{s, Array2};
 use rbig::information::{entropy, kl_divergence, mutual_information, total_correlation, Units};
-use rbig::tasks::{suite, Task};
 use rbig::{Rbig, RbigError, RbigParams, RotationKind};
+use rbig_tasks::{suite, Task};
 
 fn task(name: &str) -> Task {
     suite().into_iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no task {name}"))
@@ -15,7 +18,8 @@ fn task(name: &str) -> Task {
 /// Mean estimate over `seeds` seeds at n = 10,000.
 fn mean_estimate(name: &str, params: &RbigParams, seeds: u64) -> (f64, f64) {
     let t = task(name);
-    let est = (0..seeds).map(|seed| t.estimate(10_000, seed, params).unwrap()).sum::<f64>() / seeds as f64;
+    let est =
+        (0..seeds).map(|seed| t.estimate(10_000, seed, &RbigEstimator(params)).unwrap()).sum::<f64>() / seeds as f64;
     println!("{name}: truth {:.4}, estimate {est:.4}, error {:+.4}", t.truth, est - t.truth);
     (est, t.truth)
 }
@@ -150,7 +154,7 @@ fn independent_blocks_have_no_mutual_information() {
     for params in [Rbig::params(), ica()] {
         let t = task("independent-blocks MI");
         for seed in 0..3 {
-            let est = t.estimate(10_000, seed, &params).unwrap();
+            let est = t.estimate(10_000, seed, &RbigEstimator(&params)).unwrap();
             assert!(est.abs() <= 0.01, "seed {seed}: MI {est}");
         }
     }

@@ -37,7 +37,7 @@ fn ica_round_trip(x: &ndarray::Array2<f64>) -> Rbig {
 
 #[test]
 fn ica_models_with_unmixing_and_radial_steps_round_trip_through_files() {
-    let t = rbig::tasks::suite().into_iter().find(|t| t.name == "student-t3-d4 TC").unwrap();
+    let t = rbig_tasks::suite().into_iter().find(|t| t.name == "student-t3-d4 TC").unwrap();
     ica_round_trip(&t.sample(3000, 1));
 }
 
@@ -165,7 +165,7 @@ fn version_2_files_still_load_and_score_as_they_did() {
 fn refined_unmixings_are_saved() {
     // ICA mode on linearly mixed heavy-tailed sources keeps a non-orthogonal refinement;
     // it must survive a round trip through a file exactly.
-    let model = ica_round_trip(&rbig::tasks::power_mixed(3, 3).sample(4000, 0));
+    let model = ica_round_trip(&rbig_tasks::power_mixed(3, 3).sample(4000, 0));
     assert!(model.pre_steps().refined);
 }
 

@@ -7,7 +7,7 @@
 mod common;
 
 libfuzzer_sys::fuzz_target!(|payload: &[u8]| {
-    for version in 1..=rbig::io::FORMAT_VERSION {
+    for version in 1..=rbig::FORMAT_VERSION {
         let mut file = Vec::with_capacity(24 + payload.len());
         file.extend_from_slice(b"RBIGMODL");
         file.extend_from_slice(&version.to_le_bytes());

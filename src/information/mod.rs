@@ -4,7 +4,7 @@
 //! [`Rbig::params`]) and return an [`InformationEstimate`]: the value, its units, and the
 //! layers and per-layer total-correlation reductions of the model the value comes from.
 //!
-//! For information measures, [`RotationKind::Ica`] is the accurate choice (PCA stalls on
+//! For information measures, [`RotationKind::Ica`](crate::RotationKind::Ica) is the accurate choice (PCA stalls on
 //! dependence that is not correlation); see the README's table for both.
 //!
 //! Conventions: differential entropies and divergences of continuous distributions,
@@ -26,20 +26,18 @@
 //!   the Gaussianizer of `Q` sends `Q` to `N(0, I)`, and divergences are invariant under
 //!   the same invertible map applied to both.
 
-pub(crate) mod marginal_entropy;
-
 use ndarray::{concatenate, ArrayBase, ArrayView2, Axis, Data, Ix2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{RbigError, Result};
-use crate::marginal::normal::HALF_LN_2PI;
 use crate::model::Rbig;
+use crate::numeric::normal::HALF_LN_2PI;
 use crate::params::RbigParams;
-use crate::rotation::RotationKind;
 use linfa::ParamGuard;
 
 /// Units of an information estimate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Units {
     /// Natural logarithms (the default).
     Nats,
@@ -190,7 +188,7 @@ pub fn mutual_information<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     let params = params.check_ref()?;
     let model_x = Rbig::fit_with(params, x.view())?;
     let model_y = Rbig::fit_with(params, y.view())?;
-    if params.rotation() == RotationKind::Ica {
+    if params.rotation().unmixes() {
         // ICA mode: the joint model starts from the blocks' own unmixings (identity for
         // a block without one), so their contributions cancel exactly in the
         // difference, then is free to find joint structure: a scale shared by the

@@ -64,7 +64,7 @@ fn read_npy(path: &Path) -> Result<Array2<f64>> {
 }
 
 /// Parses the bytes of a `.npy` file as [`read_matrix`] does (for fuzzing the parser).
-#[doc(hidden)]
+#[cfg(feature = "internals")]
 pub fn parse_npy_bytes(bytes: &[u8]) -> Result<Array2<f64>> {
     decode_npy(|| Ok(bytes), Path::new("<bytes>"))
 }
@@ -134,7 +134,7 @@ fn read_text(path: &Path) -> Result<Array2<f64>> {
 }
 
 /// Parses CSV text as [`read_matrix`] does for a `.csv` file (for fuzzing the parser).
-#[doc(hidden)]
+#[cfg(feature = "internals")]
 pub fn parse_csv_bytes(bytes: &[u8]) -> Result<Array2<f64>> {
     decode_text(bytes, b',', Path::new("<bytes>"))
 }

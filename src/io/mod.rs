@@ -1,11 +1,10 @@
-//! Reading and writing files: data matrices (CSV, TSV, `.npy`) and model files.
+//! Reading and writing data matrices (CSV, TSV, `.npy`), and writing files atomically.
+//! The model file is the model's own (see [`crate::Rbig::save`]).
 
 mod atomic;
 mod matrix;
-pub(crate) mod model_file;
 
 pub(crate) use atomic::write_atomic;
-#[doc(hidden)]
+#[cfg(feature = "internals")]
 pub use matrix::{parse_csv_bytes, parse_npy_bytes};
 pub use matrix::{read_matrix, write_csv, write_matrix};
-pub use model_file::FORMAT_VERSION;

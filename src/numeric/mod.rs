@@ -1,7 +1,26 @@
-//! Small numeric kernels the hot loops share: sorting floats and summing logarithms.
+//! The foundations every stage stands on: sorting floats, sums of logarithms, the
+//! standard normal, the 1-D spacing entropy, sample moments, linear-algebra glue, tied
+//! values, and the cache of simulated null distributions.
 
+mod linalg;
 mod ln_sum;
+pub(crate) mod normal;
+mod null_cache;
 mod sort;
+mod spacing;
+mod stats;
+mod ties;
 
+pub(crate) use linalg::{apply_affine, descending_eigen, from_nalgebra, full_rank, linearly_dependent, to_nalgebra};
 pub(crate) use ln_sum::LnSum;
+#[cfg(feature = "internals")]
+pub(crate) use null_cache::registry::clear_null_caches;
+pub(crate) use null_cache::NullCache;
 pub(crate) use sort::{argsort_floats, sort_floats};
+pub(crate) use spacing::{spacing_entropy, spacing_window};
+pub(crate) use stats::{ln_sd, mean_and_covariance, mean_var, population_mean_var, row_magnitudes, variance_about};
+pub(crate) use ties::{equal_runs, lattice_step, spread_ties};
+
+/// Samples per parallel work item in the per-sample loops. Fixed (not derived from the
+/// thread count) so results never depend on how many threads run.
+pub(crate) const CHUNK: usize = 4096;

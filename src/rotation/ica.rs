@@ -9,17 +9,19 @@
 //! then runs symmetric FastICA (log-cosh contrast, Hyvärinen 1999), which seeks the
 //! orthogonal matrix maximizing the summed negentropy of the components.
 
-use nalgebra::DMatrix;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
+use crate::bijector::par_forward;
+
 use super::pca::fit_pca;
-use super::Rotation;
-use crate::marginal::CHUNK;
+use super::{check_rank, FitRotation, Rotation};
+use crate::error::Result;
+use crate::numeric::{from_nalgebra, to_nalgebra, CHUNK};
 
 /// Iteration cap: FastICA converges in under ten steps when there is structure to find;
 /// on nearly Gaussian data it wanders, and more steps would only fit noise.
-pub(crate) const MAX_ITER: usize = 30;
+pub(crate) const ICA_MAX_ITER: usize = 30;
 /// The cap for a layer's rotation of two-dimensional data, a single angle. On the 2-D
 /// density tasks nearly every layer's FastICA wandered to the cap of 30 (nine in ten
 /// on the checkerboard): near-Gaussian data leave the angle undetermined. Stopping at
@@ -35,10 +37,8 @@ const TOL: f64 = 1e-5;
 /// `(W Wᵀ)^(-1/2) W`, the orthogonal matrix closest to `W`, as the polar factor `U Vᵀ`
 /// of the SVD `W = U Σ Vᵀ`: accurate to rounding even when `W` is ill-conditioned.
 fn symmetric_orthogonalize(w: &Array2<f64>) -> Array2<f64> {
-    let d = w.nrows();
-    let svd = DMatrix::from_fn(d, d, |i, j| w[(i, j)]).svd(true, true);
-    let polar = svd.u.expect("requested") * svd.v_t.expect("requested");
-    Array2::from_shape_fn((d, d), |(i, j)| polar[(i, j)])
+    let svd = to_nalgebra(w.view()).svd(true, true);
+    from_nalgebra(&(svd.u.expect("requested") * svd.v_t.expect("requested")))
 }
 
 /// The samples (columns) of `z` FastICA looks at: at most [`MAX_SAMPLES`], evenly
@@ -126,14 +126,36 @@ pub(crate) fn fit_ica(x: ArrayView2<'_, f64>, gaussian_threshold: f64) -> (Rotat
     }
     // z = Λ^(-1/2) Vᵀ (x − μ): principal coordinates scaled to unit variance.
     let mut z = fastica_subsample(x).to_owned();
-    crate::bijector::par_forward(&pca, z.view_mut(), None);
+    par_forward(&pca, z.view_mut(), None);
     for (mut row, &lambda) in z.axis_iter_mut(Axis(0)).zip(&variances) {
         row /= lambda.sqrt();
     }
-    let w = fastica(z.view(), if d == 2 { PLANE_MAX_ITER } else { MAX_ITER });
+    let w = fastica(z.view(), if d == 2 { PLANE_MAX_ITER } else { ICA_MAX_ITER });
     let combined = w.dot(&pca.w);
     let rotation = Rotation::new(combined, pca.mean.clone()).expect("product of orthogonal matrices");
     (rotation, variances)
+}
+
+/// Whether `n` samples in `d` dimensions are enough for ICA: FastICA estimates `d(d−1)/2`
+/// angles from higher moments, and with few samples per dimension it finds spurious
+/// non-Gaussian directions in noise faster than the null model can discount them. With
+/// fewer, ICA mode behaves as PCA mode.
+pub(crate) fn has_samples(n: usize, d: usize) -> bool {
+    n >= 20 * d
+}
+
+/// Principal axes, then ICA when the covariance carries no dependence beyond
+/// `gaussian_threshold` (see [`fit_ica`]).
+pub(crate) struct IcaFit {
+    pub(crate) gaussian_threshold: f64,
+}
+
+impl FitRotation for IcaFit {
+    fn fit(&self, x: ArrayView2<'_, f64>, layer: usize) -> Result<Rotation> {
+        let (rotation, variances) = fit_ica(x, self.gaussian_threshold);
+        check_rank(&variances, layer)?;
+        Ok(rotation)
+    }
 }
 
 #[cfg(test)]

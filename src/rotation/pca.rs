@@ -1,75 +1,10 @@
 //! Principal-axes rotation from the covariance of the Gaussianized data.
 
-use nalgebra::{DMatrix, SymmetricEigen};
-use ndarray::{Array1, Array2, ArrayView2, Axis};
-use rayon::prelude::*;
+use ndarray::{Array1, Array2, ArrayView2};
 
-use super::Rotation;
-use crate::marginal::CHUNK;
-
-/// Mean and covariance (divided by `n`) of the rows of the `d × n` block `x`, each row
-/// divided by its entry of `scale` if given (without copying `x`).
-///
-/// Column chunks of fixed size are reduced in a fixed order, so the result is the same
-/// bit for bit whatever the number of threads.
-pub(crate) fn mean_and_covariance(x: ArrayView2<'_, f64>, scale: Option<&Array1<f64>>) -> (Array1<f64>, Array2<f64>) {
-    let (d, n) = x.dim();
-    let chunks: Vec<_> = x.axis_chunks_iter(Axis(1), CHUNK).collect();
-    let scaled = |c: &ArrayView2<'_, f64>| {
-        let mut c = c.to_owned();
-        if let Some(scale) = scale {
-            for (mut row, &s) in c.axis_iter_mut(Axis(0)).zip(scale) {
-                row /= s;
-            }
-        }
-        c
-    };
-    let sums: Vec<Array1<f64>> = chunks.par_iter().map(|c| scaled(c).sum_axis(Axis(1))).collect();
-    let mean = sums.iter().fold(Array1::<f64>::zeros(d), |acc, s| acc + s) / n as f64;
-    let partials: Vec<Array2<f64>> = chunks
-        .par_iter()
-        .map(|c| {
-            let mut centred = scaled(c);
-            for (mut row, &m) in centred.axis_iter_mut(Axis(0)).zip(&mean) {
-                row -= m;
-            }
-            centred.dot(&centred.t())
-        })
-        .collect();
-    let mut cov = Array2::<f64>::zeros((d, d));
-    for p in &partials {
-        cov += p;
-    }
-    cov /= n as f64;
-    (mean, cov)
-}
-
-/// The largest magnitude of each row of `x` (1 for an all-zero row): dividing by it
-/// before squaring keeps moments of data near 1e300 from overflowing, and leaves the
-/// correlation unchanged.
-pub(crate) fn row_magnitudes(x: ArrayView2<'_, f64>) -> Array1<f64> {
-    x.map_axis(Axis(1), |row| row.iter().fold(0.0f64, |m, v| m.max(v.abs()))).mapv(|m| if m > 0.0 { m } else { 1.0 })
-}
-
-/// Whether the rows of `x` (dimensions) are linearly dependent: the smallest
-/// eigenvalue of their correlation matrix vanishes next to the largest. Such data lie on
-/// a hyperplane, where no density exists; after the first (nonlinear) marginal step the
-/// dependence would no longer be linear, and the fit would not see it.
-pub(crate) fn linearly_dependent(x: ArrayView2<'_, f64>) -> bool {
-    let d = x.nrows();
-    if d < 2 {
-        return false;
-    }
-    let (_, cov) = mean_and_covariance(x, Some(&row_magnitudes(x)));
-    let sd = cov.diag().mapv(f64::sqrt);
-    let corr = DMatrix::from_fn(d, d, |i, j| cov[(i, j)] / (sd[i] * sd[j]));
-    if corr.iter().any(|v| !v.is_finite()) {
-        return false; // left to the per-column checks (constant or subnormal columns)
-    }
-    let mut eigenvalues: Vec<f64> = SymmetricEigen::new(corr).eigenvalues.iter().copied().collect();
-    eigenvalues.sort_by(|a, b| b.total_cmp(a));
-    !super::full_rank(&Array1::from(eigenvalues))
-}
+use super::{check_rank, FitRotation, Rotation};
+use crate::error::Result;
+use crate::numeric::{descending_eigen, mean_and_covariance};
 
 /// The rotation onto the principal axes of `x` (rows = dimensions), eigenvalues in
 /// decreasing order, each axis signed so its largest component is positive.
@@ -85,23 +20,27 @@ pub(crate) fn fit_pca(x: ArrayView2<'_, f64>) -> (Rotation, Array1<f64>, f64) {
         // the fit turns into an error, rather than decompose garbage.
         return (Rotation::new(Array2::eye(d), Array1::zeros(d)).expect("identity"), Array1::zeros(d), 0.0);
     }
-    let eig = SymmetricEigen::new(DMatrix::from_fn(d, d, |i, j| cov[(i, j)]));
-    let mut order: Vec<usize> = (0..d).collect();
-    order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]).then(a.cmp(&b)));
-    let mut w = Array2::<f64>::zeros((d, d));
-    let mut values = Array1::<f64>::zeros(d);
-    for (r, &k) in order.iter().enumerate() {
-        let v = eig.eigenvectors.column(k);
-        let pivot = (0..d).max_by(|&a, &b| v[a].abs().total_cmp(&v[b].abs()).then(b.cmp(&a))).unwrap_or(0);
-        let sign = if v[pivot] < 0.0 { -1.0 } else { 1.0 };
-        for c in 0..d {
-            w[(r, c)] = sign * v[c];
+    let (values, mut w) = descending_eigen(cov.view());
+    for mut axis in w.rows_mut() {
+        let pivot = (0..d).max_by(|&a, &b| axis[a].abs().total_cmp(&axis[b].abs()).then(b.cmp(&a))).unwrap_or(0);
+        if axis[pivot] < 0.0 {
+            axis.mapv_inplace(|v| -v);
         }
-        values[r] = eig.eigenvalues[k];
     }
     let gaussian_tc = 0.5 * (cov.diag().mapv(f64::ln).sum() - values.mapv(f64::ln).sum());
     let rotation = Rotation::new(w, mean).expect("symmetric eigenvectors are orthonormal");
     (rotation, values, gaussian_tc)
+}
+
+/// Principal axes: the rotation that removes the most Gaussian total correlation.
+pub(crate) struct PcaFit;
+
+impl FitRotation for PcaFit {
+    fn fit(&self, x: ArrayView2<'_, f64>, layer: usize) -> Result<Rotation> {
+        let (rotation, variances, _) = fit_pca(x);
+        check_rank(&variances, layer)?;
+        Ok(rotation)
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::Rotation;
+use super::{check_rank, fit_pca, FitRotation, Rotation};
+use crate::error::Result;
 
 /// A random orthogonal matrix distributed uniformly (Haar) on O(d), centred on the
 /// mean of `x`; the draw depends only on `seed` and `layer`.
@@ -27,6 +28,22 @@ pub(crate) fn haar_random(x: ArrayView2<'_, f64>, seed: u64, layer: usize) -> Ro
     });
     let mean: Array1<f64> = x.mean_axis(Axis(1)).expect("n >= 1");
     Rotation::new(w, mean).expect("Q of a QR factorization is orthogonal")
+}
+
+/// Haar-random rotations drawn from `seed` and the layer index.
+pub(crate) struct RandomFit {
+    pub(crate) seed: u64,
+}
+
+impl FitRotation for RandomFit {
+    fn fit(&self, x: ArrayView2<'_, f64>, layer: usize) -> Result<Rotation> {
+        // A random rotation never looks at the covariance: the first layer checks that the
+        // data fill their space, which the other kinds check at every layer.
+        if layer == 0 {
+            check_rank(&fit_pca(x).1, layer)?;
+        }
+        Ok(haar_random(x, self.seed, layer))
+    }
 }
 
 #[cfg(test)]

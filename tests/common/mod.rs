@@ -1,6 +1,8 @@
 //! Data generators with known truths, shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod estimator;
+
 use ndarray::{Array1, Array2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -71,7 +73,7 @@ pub fn banana(n: usize, seed: u64) -> Array2<f64> {
 
 /// Exact log-density of the banana.
 pub fn banana_log_density(x: &Array2<f64>) -> Array1<f64> {
-    let suite = rbig::tasks::density::density_suite();
+    let suite = rbig_tasks::density::density_suite();
     suite.iter().find(|t| t.name == "banana").expect("the suite has the banana").log_density(x)
 }
 

@@ -1,6 +1,7 @@
-//! One-dimensional entropy estimation.
+//! One-dimensional entropy estimation: the m-spacing estimator every reduction, null
+//! and refinement is measured with.
 
-use crate::numeric::LnSum;
+use super::LnSum;
 
 /// Differential entropy (nats) of a sorted sample by Ebrahimi's m-spacing estimator with
 /// `m = round(n^⅓)` (at least 1).

@@ -1,15 +1,16 @@
-//! The stages of one layer, exposed for `benches/` to time one by one. Not part of the
-//! public API: hidden from the documentation and free to change.
+//! The stages of one layer, exposed for `benches/` to time one by one, and the fuzzing
+//! entry points (`io::parse_*_bytes`). Compiled only with the `internals` feature, which
+//! the package's own tests, benches and fuzz targets turn on: not part of the public
+//! API, and free to change.
 
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
 use crate::bijector::par_forward;
-use crate::information::marginal_entropy::spacing_entropy;
-use crate::marginal::normal::std_normal_quantile;
 use crate::marginal::spline::MonotoneSpline;
 use crate::marginal::{KnotPlan, Knots, MarginalGaussianizer};
-use crate::numeric::sort_floats;
+use crate::numeric::normal::std_normal_quantile;
+use crate::numeric::{sort_floats, spacing_entropy};
 use crate::rotation::{fit_pca, Rotation};
 
 /// One PCA layer's inputs and fitted pieces, prepared from samples `x` (rows = samples).
@@ -102,6 +103,5 @@ pub fn sort_rows(x: ArrayView2<'_, f64>) -> Vec<Vec<f64>> {
 /// Forgets the simulated null distributions, so the next fit pays for its simulation as
 /// the first fit of a process does.
 pub fn clear_null_cache() {
-    crate::stopping::clear_null_cache();
-    crate::rotation::clear_refine_null_cache();
+    crate::numeric::clear_null_caches();
 }

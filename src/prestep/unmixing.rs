@@ -9,10 +9,11 @@
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 
-use super::ica::{fastica, fastica_subsample};
-use super::pca::{mean_and_covariance, row_magnitudes};
-use super::{apply_affine, full_rank};
 use crate::bijector::{par_forward, Bijector};
+use crate::numeric::{
+    apply_affine, descending_eigen, from_nalgebra, full_rank, mean_and_covariance, row_magnitudes, to_nalgebra,
+};
+use crate::rotation::{fastica, fastica_subsample, ICA_MAX_ITER};
 
 /// `y = A (x − μ)` with `A = U Λ^(-1/2) V D^(-1)`: `D` the column standard deviations, `V`
 /// and `Λ` the eigenvectors (rows) and eigenvalues of the correlation matrix, `U` an
@@ -57,13 +58,13 @@ impl TryFrom<UnmixingParts> for Unmixing {
         let (u_inv, ln_det_u) = if is_orthogonal(&p.u) {
             (p.u.t().to_owned(), 0.0)
         } else {
-            let u = nalgebra::DMatrix::from_fn(d, d, |i, j| p.u[(i, j)]);
+            let u = to_nalgebra(p.u.view());
             let singular = u.singular_values();
             if singular.min().is_nan() || singular.min() <= 1e-6 * singular.max() {
                 return Err("unmixing layer is singular".into());
             }
             let inv = u.clone().try_inverse().ok_or("unmixing layer is singular")?;
-            (Array2::from_shape_fn((d, d), |(i, j)| inv[(i, j)]), u.determinant().abs().ln())
+            (from_nalgebra(&inv), u.determinant().abs().ln())
         };
         let inv_sd = p.sd.mapv(|s| 1.0 / s);
         let inv_sqrt = p.eigenvalues.mapv(|l| 1.0 / l.sqrt());
@@ -99,11 +100,7 @@ impl Unmixing {
         let sd_scaled = cov.diag().mapv(f64::sqrt);
         let sd = &sd_scaled * &magnitude;
         let corr = Array2::from_shape_fn((d, d), |(i, j)| cov[(i, j)] / (sd_scaled[i] * sd_scaled[j]));
-        let eig = nalgebra::SymmetricEigen::new(nalgebra::DMatrix::from_fn(d, d, |i, j| corr[(i, j)]));
-        let mut order: Vec<usize> = (0..d).collect();
-        order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]).then(a.cmp(&b)));
-        let v = Array2::from_shape_fn((d, d), |(r, c)| eig.eigenvectors[(c, order[r])]);
-        let eigenvalues = Array1::from_iter(order.iter().map(|&k| eig.eigenvalues[k]));
+        let (eigenvalues, v) = descending_eigen(corr.view());
         if !full_rank(&eigenvalues) {
             return Err(UnmixingError::Singular);
         }
@@ -123,7 +120,7 @@ impl Unmixing {
         // FastICA sees a subsample: whiten only that, not a copy of all of `x`.
         let mut z = fastica_subsample(x).to_owned();
         par_forward(&zca, z.view_mut(), None);
-        let u = fastica(z.view(), super::ica::MAX_ITER).dot(&v.t());
+        let u = fastica(z.view(), ICA_MAX_ITER).dot(&v.t());
         Self::try_from(UnmixingParts { mean, sd, v, eigenvalues, u }).map_err(|_| UnmixingError::Singular)
     }
 
@@ -217,7 +214,7 @@ mod tests {
         let refined = plain.then(&r).unwrap();
         assert!(refined.is_refined());
         // ln |det| of the whole map, from its matrix, against the stored constant.
-        let d = nalgebra::DMatrix::from_fn(3, 3, |i, j| refined.forward[(i, j)]);
+        let d = to_nalgebra(refined.forward.view());
         assert!((d.determinant().abs().ln() - refined.ln_abs_det()).abs() < 1e-12);
         let mut y = x.clone();
         refined.forward(y.view_mut(), None);

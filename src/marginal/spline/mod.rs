@@ -11,6 +11,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::KnotPlan;
+use placement::{at_position, knot_positions, silverman_bandwidth, smoothed_cdf};
+
+mod placement;
 
 /// Why a set of knots cannot define a strictly increasing map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,137 +26,6 @@ pub(crate) enum SplineError {
     FarFromGaussian,
     /// The knots span a range too small for floating point (subnormal numbers).
     TooNarrow,
-}
-
-/// The sample quantile at fractional order-statistic position `t` (0 = smallest).
-fn at_position(sorted: &[f64], t: f64) -> f64 {
-    let n = sorted.len();
-    let i = (t.floor() as usize).min(n - 1);
-    let frac = t - i as f64;
-    if i + 1 < n && frac > 0.0 {
-        sorted[i] + frac * (sorted[i + 1] - sorted[i])
-    } else {
-        sorted[i]
-    }
-}
-
-/// Fractional order-statistic positions (0 = smallest) of the knots: `k` evenly spaced
-/// in probability, at `(j + ½)/k`, plus extra knots in a tail that is heavier than the
-/// Gaussian one.
-///
-/// Beyond the outermost even knot the map continues linearly: a Gaussian tail. That is
-/// the best guess for Gaussian-like tails, where extra knots resting on a handful of
-/// samples would only add noise. But if the linear continuation misses the extreme
-/// sample's own normal score by more than one unit, the tail is not Gaussian (a heavy
-/// tail overshoots, a bounded or compressed one falls short), and knots at positions
-/// halving the distance to the end (while at least 8 samples lie beyond) follow it.
-///
-/// With `tail_samples` given, the halving knots are added in both tails whatever their
-/// shape, while at least that many samples lie beyond each.
-fn knot_positions(sorted: &[f64], k: usize, tail_samples: Option<f64>, quantile: &impl Fn(f64) -> f64) -> Vec<f64> {
-    let always = tail_samples.is_some();
-    let tail_min = tail_samples.unwrap_or(8.0);
-    let n = sorted.len();
-    let last = (n - 1) as f64;
-    let even: Vec<f64> = (0..k).map(|j| ((j as f64 + 0.5) * n as f64 / k as f64 - 0.5).clamp(0.0, last)).collect();
-    let score = |t: f64| quantile((t + 0.5) / n as f64);
-    let heavy = |outer: f64, inner: f64, end: f64| {
-        let (xo, xi, xe) = (at_position(sorted, outer), at_position(sorted, inner), at_position(sorted, end));
-        if xo == xi {
-            return false;
-        }
-        let slope = (score(outer) - score(inner)) / (xo - xi);
-        let predicted = score(outer) + slope * (xe - xo);
-        (predicted - score(end)).abs() > 1.0
-    };
-    let halvings = |start: f64| {
-        let mut out = Vec::new();
-        let mut t = start / 2.0;
-        while t >= tail_min {
-            out.push(t);
-            t /= 2.0;
-        }
-        out
-    };
-    // Where even the outermost halving knot's line misses the extreme sample by more
-    // than a unit (a few wild outliers), a knot on the extreme sample itself keeps it
-    // from landing far out in the Gaussian coordinate, where it would swamp the next
-    // rotation's covariance.
-    let mut lower = Vec::new();
-    if k >= 2 && (always || heavy(even[0], even[1], 0.0)) {
-        lower = halvings(even[0]);
-        // The outermost knot and its inner neighbour (an even knot when there are no
-        // halving knots, or just one).
-        let outer = lower.last().copied().unwrap_or(even[0]);
-        let inner = if lower.len() >= 2 {
-            lower[lower.len() - 2]
-        } else if lower.is_empty() {
-            even[1]
-        } else {
-            even[0]
-        };
-        if outer > 0.0 && heavy(outer, inner, 0.0) {
-            lower.push(0.0);
-        }
-    }
-    let mut upper = Vec::new();
-    if k >= 2 && (always || heavy(even[k - 1], even[k - 2], last)) {
-        upper = halvings(last - even[k - 1]).iter().map(|t| last - t).collect();
-        let outer = upper.last().copied().unwrap_or(even[k - 1]);
-        let inner = if upper.len() >= 2 {
-            upper[upper.len() - 2]
-        } else if upper.is_empty() {
-            even[k - 2]
-        } else {
-            even[k - 1]
-        };
-        if outer < last && heavy(outer, inner, last) {
-            upper.push(last);
-        }
-    }
-    let mut positions = Vec::with_capacity(k + lower.len() + upper.len());
-    positions.extend(lower.iter().rev());
-    positions.extend_from_slice(&even);
-    positions.extend(upper);
-    positions
-}
-
-/// Silverman's rule-of-thumb bandwidth `0.9·min(sd, IQR/1.34)·n^(−1/5)` of a sorted
-/// sample (the standard deviation alone when the quartiles coincide).
-fn silverman_bandwidth(sorted: &[f64]) -> f64 {
-    let n = sorted.len() as f64;
-    let mean = sorted.iter().sum::<f64>() / n;
-    let sd = (sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let last = n - 1.0;
-    let iqr = at_position(sorted, 0.75 * last) - at_position(sorted, 0.25 * last);
-    let spread = if iqr > 0.0 { sd.min(iqr / 1.34) } else { sd };
-    0.9 * spread * n.powf(-0.2)
-}
-
-/// The Gaussian-kernel-smoothed empirical CDF of `sorted`, bandwidth `h`, at `x`:
-/// `(1/n) Σ Φ((x − xᵢ)/h)`.
-///
-/// Samples more than 8 bandwidths away contribute exactly 0 or 1 (Φ(−8) ≈ 6e-16);
-/// within that window, runs of samples closer than `h/16` are replaced by their mean,
-/// which changes a kernel term by less than 1e-3 of itself and makes the cost one
-/// kernel evaluation per run rather than per sample.
-fn smoothed_cdf(sorted: &[f64], h: f64, x: f64) -> f64 {
-    let lo = sorted.partition_point(|&v| v < x - 8.0 * h);
-    let hi = sorted.partition_point(|&v| v <= x + 8.0 * h);
-    let cdf = |v: f64| 0.5 * statrs::function::erf::erfc((v - x) / h * std::f64::consts::FRAC_1_SQRT_2);
-    let mut total = lo as f64;
-    let mut i = lo;
-    while i < hi {
-        let start = sorted[i];
-        let (mut count, mut sum) = (0usize, 0.0);
-        while i < hi && sorted[i] - start <= h / 16.0 {
-            sum += sorted[i];
-            count += 1;
-            i += 1;
-        }
-        total += count as f64 * cdf(sum / count as f64);
-    }
-    total / sorted.len() as f64
 }
 
 /// Monotone rational-quadratic spline with linear tails.
@@ -563,68 +435,4 @@ impl MonotoneSpline {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::marginal::normal::std_normal_quantile;
-
-    fn spline() -> MonotoneSpline {
-        let data: Vec<f64> = (0..500).map(|i| ((i as f64 * 0.37).sin() * 3.0 + i as f64 * 0.01).exp()).collect();
-        let mut sorted = data.clone();
-        sorted.sort_by(f64::total_cmp);
-        MonotoneSpline::fit_sorted(&sorted, KnotPlan::even(30), std_normal_quantile).unwrap()
-    }
-
-    #[test]
-    fn round_trip_everywhere() {
-        let s = spline();
-        for i in -2000..=2000 {
-            let x = i as f64 * 0.05;
-            let back = s.inverse(s.forward(x).0);
-            assert!((back - x).abs() <= 1e-12 * x.abs().max(1.0), "x {x} back {back}");
-        }
-        for i in -800..=800 {
-            let z = i as f64 * 0.01;
-            let back = s.forward(s.inverse(z)).0;
-            assert!((back - z).abs() <= 1e-12, "z {z} back {back}");
-        }
-    }
-
-    #[test]
-    fn log_derivative_matches_finite_difference() {
-        let s = spline();
-        for i in 1..400 {
-            let x = i as f64 * 0.07;
-            let (_, ld) = s.forward(x);
-            let h = 1e-6 * x.abs().max(1e-3);
-            let fd = (s.forward(x + h).0 - s.forward(x - h).0) / (2.0 * h);
-            assert!((ld.exp() - fd).abs() <= 1e-5 * fd, "x {x}: {} vs {fd}", ld.exp());
-        }
-    }
-
-    #[test]
-    fn invalid_knots_are_rejected_on_load() {
-        let bad =
-            |xs: Vec<f64>, zs: Vec<f64>| MonotoneSpline::try_from(SplineKnots { xs, zs, lower_slope: None }).is_err();
-        assert!(bad(vec![0.0, 1.0, 0.5], vec![0.0, 1.0, 2.0]));
-        assert!(bad(vec![0.0, 1.0, 2.0], vec![0.0, 1.0, 1.0]));
-        assert!(bad(vec![0.0, f64::NAN], vec![0.0, 1.0]));
-        assert!(bad(vec![0.0], vec![0.0]));
-        assert!(bad(vec![0.0, 1.0], vec![0.0]));
-        assert!(!bad(vec![0.0, 1.0], vec![-1.0, 1.0]));
-        let slope = |v: f64| {
-            MonotoneSpline::try_from(SplineKnots { xs: vec![0.0, 1.0], zs: vec![0.0, 1.0], lower_slope: Some(v) })
-        };
-        assert!(slope(0.0).is_err() && slope(f64::NAN).is_err() && slope(2.0).is_ok());
-    }
-
-    #[test]
-    fn ties_and_constants() {
-        let sorted = [1.0, 1.0, 1.0, 2.0, 2.0, 3.0];
-        let s = MonotoneSpline::fit_sorted(&sorted, KnotPlan::even(6), std_normal_quantile).unwrap();
-        assert_eq!(s.n_knots(), 3);
-        assert_eq!(
-            MonotoneSpline::fit_sorted(&[4.0; 5], KnotPlan::even(5), std_normal_quantile),
-            Err(SplineError::TooFewDistinct)
-        );
-    }
-}
+mod tests;

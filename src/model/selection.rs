@@ -8,9 +8,9 @@
 
 use ndarray::{ArrayBase, Data, Ix2};
 
+use super::Rbig;
 use crate::error::Result;
 use crate::marginal::Knots;
-use crate::model::Rbig;
 use crate::params::{RbigParams, Validation};
 use crate::rotation::RotationKind;
 use linfa::ParamGuard;

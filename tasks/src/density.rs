@@ -3,7 +3,7 @@
 //! held-out log-likelihood against the truth on the same points.
 //!
 //! ```
-//! use rbig::tasks::density::{density_suite, DensityTask};
+//! use rbig_tasks::density::{density_suite, DensityTask};
 //!
 //! let task = density_suite().into_iter().find(|t| t.name == "banana").unwrap();
 //! let test = task.sample(5000, 2);

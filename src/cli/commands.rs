@@ -1,0 +1,240 @@
+//! The commands: read the inputs, call the library, write or print the results.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ndarray::{s, Array2, Axis};
+use rand::SeedableRng;
+use rbig::dequantize::{jitter, resolution};
+use rbig::information::{self, InformationEstimate};
+use rbig::io::{read_matrix, write_csv, write_matrix};
+use rbig::{ParamGuard, Rbig, RbigError, RbigParams, RotationKind};
+
+use crate::args::{Cli, Command, EstimatorArgs, FitArgs, OutputArgs};
+use crate::report::{estimate_json, fit_json, info_json, warn_point_masses, Progress};
+
+/// An error with its exit code.
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) code: u8,
+}
+
+impl From<RbigError> for Failure {
+    fn from(e: RbigError) -> Self {
+        let code = match e {
+            RbigError::NotAModel
+            | RbigError::UnsupportedVersion { .. }
+            | RbigError::CorruptModel(_)
+            | RbigError::Io { .. } => 1,
+            _ => 2,
+        };
+        Failure { message: e.to_string(), code }
+    }
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure { message: message.into(), code: 2 }
+}
+
+fn load_model(path: &Path) -> Result<Rbig, Failure> {
+    Rbig::load(path).map_err(|e| match e {
+        // Name the file: these errors do not carry it.
+        RbigError::NotAModel | RbigError::UnsupportedVersion { .. } | RbigError::CorruptModel(_) => {
+            Failure { message: format!("{}: {e}", path.display()), code: 1 }
+        }
+        other => other.into(),
+    })
+}
+
+/// The parameter builder the flags describe.
+fn builder(rotation: RotationKind, fit: &FitArgs) -> RbigParams {
+    let mut p = with_fit_args(Rbig::params().rotation(rotation), fit);
+    if let Some(k) = fit.knots {
+        p = p.knots(k);
+    }
+    p
+}
+
+/// `p` with the seed, layer bound and memory limit the flags give.
+fn with_fit_args(mut p: RbigParams, fit: &FitArgs) -> RbigParams {
+    p = p.seed(fit.seed);
+    if let Some(m) = fit.max_layers {
+        p = p.max_layers(m);
+    }
+    if let Some(limit) = fit.memory_limit.or_else(available_memory) {
+        p = p.memory_limit(limit);
+    }
+    p
+}
+
+/// `MemAvailable` from /proc/meminfo, in bytes (Linux).
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Runs the command line.
+pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Fit { data, output, rotation, fit: args, dequantize, density, force } => {
+            fit(&data, &output, builder(rotation, &args), &args, dequantize, density, force, quiet)
+        }
+        Command::Transform { model, data, out } => {
+            check_output(out.output.as_deref(), out.force)?;
+            let z = load_model(&model)?.transform(&read_matrix(&data)?)?;
+            emit(&out, &z)
+        }
+        Command::Inverse { model, data, out } => {
+            check_output(out.output.as_deref(), out.force)?;
+            let x = load_model(&model)?.inverse_transform(&read_matrix(&data)?)?;
+            emit(&out, &x)
+        }
+        Command::Score { model, data, dequantize, draws, out } => {
+            check_output(out.output.as_deref(), out.force)?;
+            let m = load_model(&model)?;
+            let x = read_matrix(&data)?;
+            let lp = match dequantize.as_deref() {
+                None => m.log_density(&x)?,
+                Some(list) => {
+                    let widths: Vec<f64> =
+                        list.split(',')
+                            .map(|w| w.trim().parse::<f64>())
+                            .collect::<Result<_, _>>()
+                            .map_err(|_| usage(format!("--dequantize {list:?}: expected bin widths like 1,1,0.5")))?;
+                    m.dequantized_log_likelihood(&x, &widths, draws, 0)?
+                }
+            };
+            emit(&out, &lp.insert_axis(Axis(1)))
+        }
+        Command::Sample { model, n, seed, out } => {
+            check_output(out.output.as_deref(), out.force)?;
+            let draws = load_model(&model)?.sample(n, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+            emit(&out, &draws)
+        }
+        Command::Info { model } => {
+            println!("{}", info_json(&load_model(&model)?));
+            Ok(())
+        }
+        Command::Entropy { data, est } => {
+            let x = read_matrix(&data)?;
+            warn_point_masses(&data, &x, quiet);
+            estimate("entropy", &est, |p| information::entropy(&x, p))
+        }
+        Command::Tc { data, est } => {
+            let x = read_matrix(&data)?;
+            warn_point_masses(&data, &x, quiet);
+            estimate("total_correlation", &est, |p| information::total_correlation(&x, p))
+        }
+        Command::Mi { x, y, split, est } => {
+            let (a, b) = blocks(&x, y, split)?;
+            estimate("mutual_information", &est, |p| information::mutual_information(&a, &b, p))
+        }
+        Command::Kld { p, q, est } => {
+            let (xp, xq) = (read_matrix(&p)?, read_matrix(&q)?);
+            estimate("kl_divergence", &est, |params| information::kl_divergence(&xp, &xq, params))
+        }
+    }
+}
+
+/// `rbig fit`: fits (or selects, with `density`) a model and saves it.
+#[allow(clippy::too_many_arguments)]
+fn fit(
+    data: &Path,
+    output: &Path,
+    params: RbigParams,
+    args: &FitArgs,
+    dequantize: bool,
+    density: bool,
+    force: bool,
+    quiet: bool,
+) -> Result<(), Failure> {
+    check_output(Some(output), force)?;
+    let p = params.check()?;
+    let mut x = read_matrix(data)?;
+    warn_point_masses(data, &x, quiet);
+    let widths = dequantize.then(|| resolution(&x));
+    if let Some(w) = &widths {
+        x = jitter(&x, w, args.seed)?;
+    }
+    let start = Instant::now();
+    let mut progress = Progress::new(quiet);
+    let mut tc = 0.0;
+    let model = if density {
+        let candidates: Vec<RbigParams> =
+            rbig::density_candidates().into_iter().map(|c| with_fit_args(c, args)).collect();
+        rbig::select(&x, &candidates).map(|s| s.model)
+    } else {
+        p.fit_observed(&x, |layer| {
+            tc += layer.tc_reduction;
+            progress.layer(tc);
+        })
+    };
+    progress.finish();
+    let model = model?;
+    let seconds = start.elapsed().as_secs_f64();
+    if force {
+        model.save_overwrite(output)?;
+    } else {
+        model.save(output)?;
+    }
+    println!("{}", fit_json(&model, seconds, widths));
+    Ok(())
+}
+
+/// The two blocks of `rbig mi`: two files, or one file split after `split` columns.
+fn blocks(x: &Path, y: Option<PathBuf>, split: Option<usize>) -> Result<(Array2<f64>, Array2<f64>), Failure> {
+    let a = read_matrix(x)?;
+    let (a, b) = match (y, split) {
+        (Some(y), None) => (a, read_matrix(&y)?),
+        (None, Some(k)) if k >= 1 && k < a.ncols() => {
+            (a.slice(s![.., ..k]).to_owned(), a.slice(s![.., k..]).to_owned())
+        }
+        (None, Some(k)) => {
+            return Err(usage(format!(
+                "--split {k}: {} has {} columns; K must be between 1 and {}",
+                x.display(),
+                a.ncols(),
+                a.ncols().saturating_sub(1)
+            )))
+        }
+        _ => return Err(usage("give a second data file or --split K")),
+    };
+    if a.nrows() != b.nrows() {
+        return Err(RbigError::RowMismatch { first: a.nrows(), second: b.nrows() }.into());
+    }
+    Ok((a, b))
+}
+
+/// Runs an estimator with the parameters the flags describe and prints its JSON.
+fn estimate(
+    key: &str,
+    est: &EstimatorArgs,
+    f: impl FnOnce(&RbigParams) -> Result<InformationEstimate, RbigError>,
+) -> Result<(), Failure> {
+    let start = Instant::now();
+    let value = f(&builder(est.rotation, &est.fit))?;
+    println!("{}", estimate_json(key, value, est.units, start.elapsed().as_secs_f64()));
+    Ok(())
+}
+
+fn emit(out: &OutputArgs, x: &Array2<f64>) -> Result<(), Failure> {
+    match &out.output {
+        Some(path) => Ok(write_matrix(path, x.view(), out.force)?),
+        None => match write_csv(std::io::stdout().lock(), x.view()) {
+            // A closed pipe (`| head`) is the reader's choice, not a failure.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure { message: e.to_string(), code: 1 }),
+            _ => Ok(()),
+        },
+    }
+}
+
+/// Refuses early, before any work, to replace an existing output file.
+fn check_output(path: Option<&Path>, force: bool) -> Result<(), Failure> {
+    match path {
+        Some(p) if !force && p.exists() => Err(RbigError::FileExists(p.to_path_buf()).into()),
+        _ => Ok(()),
+    }
+}

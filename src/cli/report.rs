@@ -1,0 +1,134 @@
+//! What the commands print: JSON summaries, warnings and the progress display.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ndarray::Array2;
+use rbig::dequantize::point_masses;
+use rbig::information::{InformationEstimate, Units};
+use rbig::{Knots, Rbig};
+use serde_json::{json, Value};
+
+/// A progress display on stderr that appears only once a fit has run for a second, and
+/// only on a terminal.
+pub(crate) struct Progress {
+    bar: ProgressBar,
+    start: Instant,
+    shown: bool,
+    enabled: bool,
+}
+
+impl Progress {
+    pub(crate) fn new(quiet: bool) -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} layer {pos}: {msg}").expect("valid template"));
+        Self { bar, start: Instant::now(), shown: false, enabled: !quiet && std::io::stderr().is_terminal() }
+    }
+
+    pub(crate) fn layer(&mut self, tc: f64) {
+        self.bar.inc(1);
+        self.bar.set_message(format!("total correlation {tc:.4} nats"));
+        if self.enabled && !self.shown && self.start.elapsed() > Duration::from_secs(1) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+    }
+
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Warns on stderr about columns where one value holds most rows: a point mass, which a
+/// density model can only smear out (the fit dequantizes ties at the data's resolution,
+/// but a spike of that size still dominates every estimate).
+pub(crate) fn warn_point_masses(path: &Path, x: &Array2<f64>, quiet: bool) {
+    if quiet {
+        return;
+    }
+    for mass in point_masses(x, 0.5) {
+        eprintln!(
+            "rbig: warning: {}: column {} has {:.1}% of its rows at {}; estimates treat it as continuous \
+             (ties are spread over the data's resolution) and may be meaningless; consider dropping it",
+            path.display(),
+            mass.column + 1,
+            100.0 * mass.share,
+            mass.value
+        );
+    }
+}
+
+fn knots_json(knots: Knots) -> Value {
+    match knots {
+        Knots::Auto => json!("auto"),
+        Knots::Fixed(k) => json!(k),
+        Knots::Smooth => json!("smooth"),
+    }
+}
+
+fn rotation_json(model: &Rbig) -> Value {
+    json!(format!("{:?}", model.hyperparameters().rotation()).to_lowercase())
+}
+
+/// What `fit` and `info` both say of a model.
+fn model_json(model: &Rbig) -> Value {
+    json!({
+        "n": model.n_train(),
+        "d": model.dim(),
+        "layers": model.n_layers(),
+        "total_correlation": model.total_correlation(),
+        "units": "nats",
+    })
+}
+
+/// `fit`'s summary: the model, the time, what the held-out rows chose, and the bin
+/// widths `rbig score --dequantize` needs.
+pub(crate) fn fit_json(model: &Rbig, seconds: f64, widths: Option<Vec<f64>>) -> Value {
+    let mut summary = model_json(model);
+    summary["seconds"] = json!(seconds);
+    if let Some(score) = model.held_out_log_likelihood() {
+        summary["held_out_log_likelihood"] = json!(score);
+        summary["rotation"] = rotation_json(model);
+        summary["knots"] = knots_json(model.hyperparameters().knots());
+    }
+    if let Some(w) = widths {
+        summary["dequantized_widths"] = json!(w);
+    }
+    summary
+}
+
+/// `info`'s description of a saved model.
+pub(crate) fn info_json(model: &Rbig) -> Value {
+    let p = model.hyperparameters();
+    let pre = model.pre_steps();
+    let mut info = model_json(model);
+    info["format_version"] = json!(rbig::FORMAT_VERSION);
+    info["tc_reductions"] = json!(model.diagnostics().iter().map(|l| l.tc_reduction).collect::<Vec<_>>());
+    info["pre_steps"] = json!({
+        "unmixing_steps": pre.unmixing_steps,
+        "refined": pre.refined,
+        "radial": pre.radial,
+        "tc_reduction": pre.tc_reduction,
+    });
+    info["entropy"] = json!(model.entropy());
+    info["params"] = json!({
+        "rotation": rotation_json(model),
+        "max_layers": p.max_layers(),
+        "patience": p.patience(),
+        "significance": p.significance(),
+        "knots": knots_json(p.knots()),
+        "seed": p.seed(),
+        "shrinkage": p.shrinkage(),
+        "validation": p.validation().map(|v| json!({"fraction": v.fraction, "patience": v.patience})),
+    });
+    info["held_out_log_likelihood"] = json!(model.held_out_log_likelihood());
+    info
+}
+
+/// An information estimate as JSON under `key`, in `units`.
+pub(crate) fn estimate_json(key: &str, est: InformationEstimate, units: Units, seconds: f64) -> Value {
+    let est = est.in_units(units);
+    json!({ key: est.value(), "units": est.units().name(), "layers": est.layers(), "seconds": seconds })
+}

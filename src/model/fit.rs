@@ -1,0 +1,283 @@
+//! The fitting loop: steps are fitted on the current data and appended while they
+//! remove total correlation beyond noise (or, with [`crate::Validation`], while held-out
+//! rows score better). The loop asks [`RotationKind::fitter`] for the rotations and
+//! never names one.
+
+use linfa::prelude::*;
+use linfa::DatasetBase;
+use ndarray::{Array2, ArrayBase, ArrayView2, Data, Ix2};
+
+use super::held_out::{hold_out, HeldOut};
+use super::stopping::StopRule;
+use super::{Layer, LayerDiagnostics, Rbig, Step};
+use crate::bijector::par_forward;
+use crate::error::{RbigError, Result};
+use crate::marginal::{check_rows, MarginalGaussianizer};
+use crate::null::NullModel;
+use crate::numeric::{linearly_dependent, spread_ties};
+use crate::params::{RbigParams, RbigValidParams};
+use crate::prestep::{fit_pre_steps, PreSteps, Unmixing};
+use crate::rotation::RotationKind;
+
+/// Checks that `x` (rows = samples) is finite, returning the first bad cell.
+pub(crate) fn check_finite<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result<()> {
+    for ((row, column), &value) in x.indexed_iter() {
+        if !value.is_finite() {
+            return Err(RbigError::NonFinite { row, column, value });
+        }
+    }
+    Ok(())
+}
+
+/// Bytes a fit of `n × d` data allocates beyond its input, at its peak: the working
+/// copy; in ICA mode a trial copy while the unmixing step is judged; per thread, a
+/// sorted copy of one column and its key buffer (measured: 2.05× the input in PCA mode
+/// and 3.06× in ICA mode, input included, at n = 1e6, d = 100).
+fn fit_memory(n: usize, d: usize, rotation: RotationKind) -> u64 {
+    let data = (n as u64).saturating_mul(d as u64).saturating_mul(8);
+    let copies = if rotation == RotationKind::Ica { 2 } else { 1 };
+    let per_thread = 2 * 8 * n as u64 * rayon::current_num_threads() as u64;
+    data.saturating_mul(copies).saturating_add(per_thread)
+}
+
+/// Where the fit entered a cycle, if the last layers repeat exactly (period 1 or 2).
+///
+/// With a handful of samples the marginal step maps the data onto the same few normal
+/// quantiles every time, so the data can only take finitely many configurations and the
+/// layers may cycle between two of them forever, each cycle "removing" the same total
+/// correlation again. Continuous data never repeat a reduction to the last bit.
+fn cycle_start(layers: &[LayerDiagnostics]) -> Option<usize> {
+    let raw: Vec<u64> = layers.iter().rev().take(4).map(|l| l.raw_reduction.to_bits()).collect();
+    let repeats = raw.len() == 4 && (raw[0] == raw[1] && raw[1] == raw[2] || raw[0] == raw[2] && raw[1] == raw[3]);
+    repeats.then(|| layers.len() - 4)
+}
+
+/// Copies rows-as-samples `x` into the dimension-major working layout.
+fn to_dim_major<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Array2<f64> {
+    x.t().as_standard_layout().into_owned()
+}
+
+impl Rbig {
+    /// Hyperparameter builder; see [`RbigParams`].
+    pub fn params() -> RbigParams {
+        RbigParams::new()
+    }
+
+    /// Fits a model with the default parameters to `x` (rows = samples).
+    ///
+    /// # Errors
+    /// No columns, no more rows than columns, a NaN or infinite value, a constant
+    /// column (a point mass has no density: drop it or dequantize it first), or exactly
+    /// collinear columns.
+    pub fn fit<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result<Self> {
+        let params = RbigParams::default().0;
+        Self::fit_with(&params, x.view())
+    }
+
+    pub(crate) fn fit_with(params: &RbigValidParams, x: ArrayView2<'_, f64>) -> Result<Self> {
+        Self::fit_from(params, x, None, &mut |_| {})
+    }
+
+    /// Fits, in ICA mode, with the linear step `given` applied before the fitted
+    /// unmixing, its reduction corrected by the given null mean (used to start a joint
+    /// model from its blocks' unmixings).
+    pub(crate) fn fit_from(
+        params: &RbigValidParams,
+        x: ArrayView2<'_, f64>,
+        given: Option<(Unmixing, f64)>,
+        observer: &mut dyn FnMut(&LayerDiagnostics),
+    ) -> Result<Self> {
+        if params.validation.is_none() {
+            return Self::fit_layers(params, x, given, observer, None);
+        }
+        // Choose the depth with rows held out, then fit that many layers on all rows:
+        // the final model loses no data to the choice.
+        let chosen = Self::fit_layers(params, x, given.clone(), observer, None)?;
+        Self::refit(&chosen, x, given)
+    }
+
+    /// The fit on the rows not held out, whose depth is the one chosen on the held-out
+    /// rows (`params` must ask for validation).
+    pub(crate) fn fit_held_out(params: &RbigValidParams, x: ArrayView2<'_, f64>) -> Result<Self> {
+        Self::fit_layers(params, x, None, &mut |_| {}, None)
+    }
+
+    /// `held_out`'s configuration and depth fitted on all of `x` (after the linear step
+    /// `given`, as in [`Rbig::fit_from`]).
+    pub(crate) fn refit(held_out: &Self, x: ArrayView2<'_, f64>, given: Option<(Unmixing, f64)>) -> Result<Self> {
+        let depth = Some(held_out.diagnostics.len());
+        let mut model = Self::fit_layers(&held_out.params, x, given, &mut |_| {}, depth)?;
+        model.held_out_log_likelihood = held_out.held_out_log_likelihood;
+        Ok(model)
+    }
+
+    /// The fit itself: with rows held out when `params` ask for validation and no
+    /// `depth` is given; with exactly `depth` rotating layers (fewer only if the layers
+    /// start to cycle) when it is.
+    fn fit_layers(
+        params: &RbigValidParams,
+        x: ArrayView2<'_, f64>,
+        given: Option<(Unmixing, f64)>,
+        observer: &mut dyn FnMut(&LayerDiagnostics),
+        depth: Option<usize>,
+    ) -> Result<Self> {
+        let (n, d) = x.dim();
+        if d == 0 {
+            return Err(RbigError::NoColumns);
+        }
+        if n <= d {
+            return Err(RbigError::TooFewRows { rows: n, columns: d, needed: d + 1 });
+        }
+        if let Some(limit) = params.memory_limit {
+            let needed = fit_memory(n, d, params.rotation);
+            if needed > limit {
+                return Err(RbigError::MemoryLimit { needed, limit });
+            }
+        }
+        check_finite(&x)?;
+        let (mut work, mut held_out) = match params.validation.filter(|_| depth.is_none()) {
+            Some(v) => {
+                let (fit, held) = hold_out(x, v.fraction, params.seed)?;
+                (fit, Some(HeldOut::new(held, v.patience)))
+            }
+            None => (to_dim_major(&x), None),
+        };
+        let n = work.ncols();
+        spread_ties(&mut work, params.seed);
+        // Constant and unscalable columns first (they would also make the dependence
+        // check meaningless), then exact linear dependence.
+        check_rows(work.view())?;
+        if linearly_dependent(work.view()) {
+            return Err(RbigError::Degenerate { layer: 0 });
+        }
+        let null = NullModel::new(n, d, params.rotation, params.knots);
+        let mut rule = StopRule::new(params.patience, params.significance, null);
+        let PreSteps { unmixing, radial, raw_entropies, tc: pre_tc } = if params.rotation.has_pre_steps(n, d) {
+            fit_pre_steps(params, &null, &mut work, given)?
+        } else {
+            PreSteps::default()
+        };
+        let unmixed = !unmixing.is_empty();
+        let mut steps: Vec<Step> = unmixing.into_iter().map(Step::Unmixing).chain(radial.map(Step::Radial)).collect();
+        let (mut marginal, mut h_input) = MarginalGaussianizer::fit(work.view(), params.knots).map_err(|c| {
+            if unmixed {
+                RbigError::Degenerate { layer: 0 }
+            } else {
+                c.into()
+            }
+        })?;
+        if let Some(h) = &mut held_out {
+            for step in &steps {
+                h.advance(step.bijector());
+            }
+            h.observe(0, &marginal);
+        }
+        let raw_entropies = raw_entropies.unwrap_or_else(|| h_input.clone());
+        let marginal_entropies: Vec<f64> = raw_entropies.iter().map(|h| h - null.entropy_bias).collect();
+        // Layer k's reduction is Σ H(after its marginal step) − Σ H(after its rotation).
+        // The first term is Ĥ(input) + mean ln g'(input) (change of variables), the second
+        // is the entropy of the next layer's input, estimated when that layer sorts it.
+        let mut marginals = Vec::new();
+        let mut rotations = Vec::new();
+        let mut diagnostics = Vec::new();
+        let mut cycle = None;
+        // With shrinkage, the full version of each shrunk marginal step: the model's last
+        // step is taken in full, since no later layer can finish its work.
+        let mut full_steps = Vec::new();
+        let rotation_fit = params.rotation.fitter(n, d, null.gaussian_threshold(params.significance), params.seed);
+        for index in 0..depth.unwrap_or(params.max_layers) {
+            let log_derivs = marginal.forward_mean_log_deriv(work.view_mut());
+            let h_before: f64 = h_input.iter().zip(&log_derivs).map(|(h, l)| h + l).sum();
+            let rotation = rotation_fit.fit(work.view(), index)?;
+            par_forward(&rotation, work.view_mut(), None);
+            let (mut next, h_next) = MarginalGaussianizer::fit(work.view(), params.knots)
+                .map_err(|_| RbigError::Degenerate { layer: index })?;
+            if params.shrinkage < 1.0 {
+                let shrunk = next.clone().shrunk(params.shrinkage).ok_or(RbigError::Degenerate { layer: index })?;
+                full_steps.push(std::mem::replace(&mut next, shrunk));
+            }
+            let raw = h_before - h_next.iter().sum::<f64>();
+            let significant = rule.observe(raw);
+            let layer = LayerDiagnostics { tc_reduction: raw - null.mean, raw_reduction: raw, significant };
+            let held_out_stalled = held_out.as_mut().map(|h| {
+                h.advance(&marginal);
+                h.advance(&rotation);
+                // A stack ends with a full marginal step (see below).
+                h.observe(index + 1, full_steps.last().unwrap_or(&next))
+            });
+            observer(&layer);
+            diagnostics.push(layer);
+            marginals.push(std::mem::replace(&mut marginal, next));
+            rotations.push(rotation);
+            h_input = h_next;
+            if let Some(start) = cycle_start(&diagnostics) {
+                cycle = Some(start);
+                break;
+            }
+            if depth.is_none() && held_out_stalled.unwrap_or_else(|| rule.should_stop()) {
+                break;
+            }
+        }
+        marginals.push(marginal);
+        // Keep the layers up to the last useful one, or the best-scoring depth on held-out
+        // rows, or the depth asked for (and before any cycle), then the marginal step
+        // fitted on their output so the model's output marginals are Gaussian.
+        let keep = match (&held_out, depth) {
+            (_, Some(depth)) => depth,
+            (Some(h), None) => h.best.0,
+            (None, None) => rule.useful_layers(),
+        }
+        .min(diagnostics.len())
+        .min(cycle.unwrap_or(usize::MAX));
+        diagnostics.truncate(keep);
+        marginals.truncate(keep + 1);
+        let mut last = marginals.pop().expect("keep + 1 >= 1 marginals");
+        if keep > 0 && full_steps.len() >= keep {
+            last = full_steps.swap_remove(keep - 1);
+        }
+        steps.extend(
+            marginals.into_iter().zip(rotations).map(|(marginal, rotation)| Step::Layer(Layer { marginal, rotation })),
+        );
+        Ok(Self {
+            dim: d,
+            n_train: n,
+            params: params.clone(),
+            steps,
+            output: last,
+            pre_tc,
+            diagnostics,
+            marginal_entropies,
+            held_out_log_likelihood: held_out.map(|h| h.best.1),
+        })
+    }
+}
+
+impl RbigValidParams {
+    /// Fits like linfa's `Fit`, calling `observer` after every layer with what it
+    /// measured (for progress reporting: layers are fitted until the stop rule fires,
+    /// so their number is not known in advance).
+    ///
+    /// ```
+    /// use rbig::{ParamGuard, Rbig};
+    /// let x = ndarray::Array2::from_shape_fn((500, 2), |(i, j)| ((i * (j + 2)) as f64 * 0.37).sin() + (i % 11) as f64 * 0.1);
+    /// let mut seen = 0;
+    /// let model = Rbig::params().check()?.fit_observed(&x, |_layer| seen += 1)?;
+    /// assert!(seen >= model.diagnostics().len());
+    /// # Ok::<(), rbig::RbigError>(())
+    /// ```
+    pub fn fit_observed<S: Data<Elem = f64>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        mut observer: impl FnMut(&crate::LayerDiagnostics),
+    ) -> std::result::Result<Rbig, RbigError> {
+        Rbig::fit_from(self, x.view(), None, &mut observer)
+    }
+}
+
+impl<S: Data<Elem = f64>, T> Fit<ArrayBase<S, Ix2>, T, RbigError> for RbigValidParams {
+    type Object = Rbig;
+
+    fn fit(&self, dataset: &DatasetBase<ArrayBase<S, Ix2>, T>) -> std::result::Result<Rbig, RbigError> {
+        Rbig::fit_with(self, dataset.records().view())
+    }
+}

@@ -1,0 +1,289 @@
+//! The fitted model: one ordered list of steps, closed by a marginal step.
+//!
+//! Fitting (`fit.rs`) appends steps while they remove total correlation (or, with
+//! [`crate::Validation`], while held-out rows score better, `held_out.rs`); applying
+//! (`apply.rs`) runs the list forwards for transforms and densities and backwards for
+//! inverses and samples; `file.rs` is the model file; `selection.rs` compares
+//! configurations on held-out rows.
+
+mod apply;
+mod file;
+mod fit;
+mod held_out;
+mod selection;
+mod stopping;
+
+pub use file::FORMAT_VERSION;
+pub use selection::{density_candidates, select, Selection};
+
+use ndarray::{ArrayViewMut1, ArrayViewMut2};
+use serde::{Deserialize, Serialize};
+
+use crate::bijector::Bijector;
+use crate::marginal::MarginalGaussianizer;
+use crate::params::{RbigParams, RbigValidParams};
+use crate::prestep::{refine_null, Radial, Unmixing};
+use crate::rotation::Rotation;
+
+/// One fitted step of the model, in the order the data go through them.
+///
+/// A new kind of step is a new variant here (so that it is saved with the model) and an
+/// implementation of [`Bijector`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Step {
+    /// A linear unmixing before the layers (ICA mode).
+    Unmixing(Unmixing),
+    /// A radial Gaussianization before the layers (ICA mode).
+    Radial(Radial),
+    /// A marginal Gaussianization, then a rotation.
+    Layer(Layer),
+}
+
+impl Step {
+    fn bijector(&self) -> &dyn Bijector {
+        match self {
+            Step::Unmixing(u) => u,
+            Step::Radial(r) => r,
+            Step::Layer(l) => l,
+        }
+    }
+}
+
+/// A rotating layer: a marginal Gaussianization, then a rotation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Layer {
+    pub(crate) marginal: MarginalGaussianizer,
+    pub(crate) rotation: Rotation,
+}
+
+impl Bijector for Layer {
+    fn dim(&self) -> usize {
+        self.marginal.dim()
+    }
+    fn forward(&self, mut x: ArrayViewMut2<'_, f64>, log_det: Option<ArrayViewMut1<'_, f64>>) {
+        self.marginal.forward(x.view_mut(), log_det);
+        self.rotation.forward(x, None);
+    }
+    fn inverse(&self, mut z: ArrayViewMut2<'_, f64>) {
+        self.rotation.inverse(z.view_mut());
+        self.marginal.inverse(z);
+    }
+}
+
+/// What the fit measured in one layer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LayerDiagnostics {
+    /// Estimated total correlation removed by this layer's rotation (nats), with the
+    /// estimator's bias on Gaussian data of the same size subtracted.
+    pub tc_reduction: f64,
+    /// The same before subtracting the bias: the sum of marginal entropies before the
+    /// rotation minus the sum after it.
+    pub raw_reduction: f64,
+    /// Whether the reduction stood out of the estimator's noise.
+    pub significant: bool,
+}
+
+/// What ICA mode fitted before the layers (nothing in the other modes); see
+/// [`Rbig::pre_steps`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PreStepSummary {
+    /// Linear unmixing steps: 0, 1, or 2 when a joint model (mutual information) starts
+    /// from its blocks' unmixings.
+    pub unmixing_steps: usize,
+    /// Whether an unmixing ends in the non-orthogonal maximum-likelihood refinement.
+    pub refined: bool,
+    /// Whether a radial Gaussianization was kept.
+    pub radial: bool,
+    /// Total correlation these steps removed (nats), bias-corrected: the part of
+    /// [`Rbig::total_correlation`] that is not in [`Rbig::diagnostics`].
+    pub tc_reduction: f64,
+}
+
+/// A fitted RBIG model: a stack of invertible layers mapping data to a standard normal.
+///
+/// ```
+/// use ndarray::Array2;
+/// use rand::SeedableRng;
+/// use rbig::Rbig;
+///
+/// // A correlated 2-D sample.
+/// let x = Array2::from_shape_fn((2000, 2), |(i, j)| {
+///     let t = i as f64 * 0.618_034 % 1.0;
+///     let u = (i as f64 * 0.414_214) % 1.0;
+///     if j == 0 { t } else { t + 0.5 * u }
+/// });
+/// let model = Rbig::fit(&x).unwrap();
+/// let z = model.transform(&x).unwrap();
+/// let back = model.inverse_transform(&z).unwrap();
+/// assert!((&back - &x).iter().all(|e| e.abs() < 1e-9));
+/// let log_p = model.log_density(&x).unwrap();
+/// assert!(log_p.iter().all(|v| v.is_finite()));
+/// let draws = model.sample(10, &mut rand::rngs::StdRng::seed_from_u64(1));
+/// assert_eq!(draws.dim(), (10, 2));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rbig {
+    pub(crate) dim: usize,
+    pub(crate) n_train: usize,
+    pub(crate) params: RbigValidParams,
+    /// The steps, in forward order: ICA mode's steps before the layers (linear
+    /// unmixings, a radial Gaussianization), then the rotating layers.
+    pub(crate) steps: Vec<Step>,
+    /// The closing marginal step, which makes the output's marginals Gaussian.
+    pub(crate) output: MarginalGaussianizer,
+    /// Total correlation removed by the steps before the layers, bias-corrected.
+    pub(crate) pre_tc: f64,
+    /// One entry per rotating layer.
+    pub(crate) diagnostics: Vec<LayerDiagnostics>,
+    pub(crate) marginal_entropies: Vec<f64>,
+    /// Mean log-likelihood of the held-out rows that chose the depth, when they did.
+    pub(crate) held_out_log_likelihood: Option<f64>,
+}
+
+impl Rbig {
+    /// Mean log-likelihood (nats) of the rows held out to choose the depth, when the
+    /// fit used [`crate::Validation`]; `None` otherwise.
+    pub fn held_out_log_likelihood(&self) -> Option<f64> {
+        self.held_out_log_likelihood
+    }
+
+    /// Number of columns the model was fitted on.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Number of training rows.
+    pub fn n_train(&self) -> usize {
+        self.n_train
+    }
+
+    /// The parameters the model was fitted with.
+    pub fn hyperparameters(&self) -> &RbigValidParams {
+        &self.params
+    }
+
+    /// Number of layers in the model (each a marginal step; all but the last also rotate).
+    pub fn n_layers(&self) -> usize {
+        self.layers().count() + 1
+    }
+
+    /// The rotating layers, in forward order.
+    fn layers(&self) -> impl Iterator<Item = &Layer> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Layer(l) => Some(l),
+            _ => None,
+        })
+    }
+
+    /// The linear unmixing steps, in forward order.
+    fn unmixings(&self) -> impl Iterator<Item = &Unmixing> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Unmixing(u) => Some(u),
+            _ => None,
+        })
+    }
+
+    /// Per-layer diagnostics of the fit, one entry per rotating layer.
+    pub fn diagnostics(&self) -> &[LayerDiagnostics] {
+        &self.diagnostics
+    }
+
+    /// Estimated total correlation (multi-information) of the training data, in nats:
+    /// the sum of the per-layer reductions and of what ICA mode's steps before the layers
+    /// removed ([`Rbig::pre_steps`]).
+    pub fn total_correlation(&self) -> f64 {
+        self.pre_tc + self.diagnostics.iter().map(|l| l.tc_reduction).sum::<f64>()
+    }
+
+    /// What ICA mode fitted before the layers, and the total correlation it removed.
+    ///
+    /// ```
+    /// use linfa::prelude::*;
+    /// use rbig::{Rbig, RotationKind};
+    /// // Linearly mixed heavy-tailed sources: the unmixing does most of the work.
+    /// let x = rbig_tasks::power_mixed(3, 3).sample(4000, 0);
+    /// let model = Rbig::params().rotation(RotationKind::Ica).check()?.fit(&DatasetBase::from(x))?;
+    /// let pre = model.pre_steps();
+    /// assert_eq!(pre.unmixing_steps, 1);
+    /// assert!(pre.refined); // heavy tails: the orthogonal unmixing was not enough
+    /// let layers: f64 = model.diagnostics().iter().map(|l| l.tc_reduction).sum();
+    /// assert!((pre.tc_reduction + layers - model.total_correlation()).abs() < 1e-12);
+    /// assert!(pre.tc_reduction > layers);
+    /// # Ok::<(), rbig::RbigError>(())
+    /// ```
+    pub fn pre_steps(&self) -> PreStepSummary {
+        PreStepSummary {
+            unmixing_steps: self.unmixings().count(),
+            refined: self.unmixings().any(Unmixing::is_refined),
+            radial: self.steps.iter().any(|s| matches!(s, Step::Radial(_))),
+            tc_reduction: self.pre_tc,
+        }
+    }
+
+    /// The model's first linear unmixing step with the null mean its reduction was
+    /// corrected by, or the identity and 0 when it has none.
+    pub(crate) fn unmixing_or_identity(&self) -> (Unmixing, f64) {
+        match self.unmixings().next() {
+            Some(u) => {
+                let refinement = if u.is_refined() { refine_null(self.n_train, self.dim).0 } else { 0.0 };
+                (u.clone(), self.params.rotation.variance_null(self.n_train, self.dim).0 + refinement)
+            }
+            None => (Unmixing::identity(self.dim), 0.0),
+        }
+    }
+
+    /// Estimated differential entropy of each training column, in nats (Ebrahimi's
+    /// m-spacing estimator, corrected by its bias on Gaussian samples of the same size).
+    pub fn marginal_entropies(&self) -> &[f64] {
+        &self.marginal_entropies
+    }
+
+    /// Estimated joint differential entropy of the training data, in nats: the sum of
+    /// the marginal entropies minus the total correlation.
+    pub fn entropy(&self) -> f64 {
+        self.marginal_entropies.iter().sum::<f64>() - self.total_correlation()
+    }
+
+    /// Every step as a bijection, in forward order, the closing marginal step last.
+    fn bijectors(&self) -> impl DoubleEndedIterator<Item = &dyn Bijector> {
+        self.steps.iter().map(Step::bijector).chain([&self.output as &dyn Bijector])
+    }
+
+    /// Checks the invariants a fitted model satisfies (used on loading).
+    pub(crate) fn validate(&self) -> std::result::Result<(), String> {
+        use linfa::ParamGuard;
+        RbigParams(self.params.clone()).check().map_err(|e| e.to_string())?;
+        if self.dim == 0 || self.n_train < 2 {
+            return Err(format!("impossible shape: {} columns, {} training rows", self.dim, self.n_train));
+        }
+        if self.bijectors().any(|b| b.dim() != self.dim) {
+            return Err(format!("a step does not have the model's {} dimensions", self.dim));
+        }
+        // The file stores the steps before the layers apart from the layers (see `file.rs`).
+        let first_layer = self.steps.iter().position(|s| matches!(s, Step::Layer(_))).unwrap_or(self.steps.len());
+        if self.steps[first_layer..].iter().any(|s| !matches!(s, Step::Layer(_))) {
+            return Err("a step before the layers comes after one".into());
+        }
+        if self.steps.iter().filter(|s| matches!(s, Step::Radial(_))).count() > 1 || !self.pre_tc.is_finite() {
+            return Err("the steps before the layers do not match the model".into());
+        }
+        if self.diagnostics.len() != self.layers().count() {
+            return Err("diagnostics do not match the layers".into());
+        }
+        if self.diagnostics.iter().any(|l| !(l.tc_reduction.is_finite() && l.raw_reduction.is_finite())) {
+            return Err("non-finite diagnostics".into());
+        }
+        if self.held_out_log_likelihood.is_some_and(f64::is_nan) {
+            return Err("the held-out score is NaN".into());
+        }
+        if self.marginal_entropies.len() != self.dim || self.marginal_entropies.iter().any(|h| !h.is_finite()) {
+            return Err("marginal entropies do not match the dimension".into());
+        }
+        Ok(())
+    }
+
+    /// Largest number of knots of any marginal map (a measure of model size).
+    pub fn max_knots(&self) -> usize {
+        self.layers().map(|l| &l.marginal).chain([&self.output]).map(MarginalGaussianizer::max_knots).max().unwrap_or(0)
+    }
+}
