@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::Rbig;
 use crate::bijector::par_inverse;
 use crate::error::{RbigError, Result};
-use crate::numeric::normal::std_normal_ln_pdf;
+use crate::numeric::normal::add_std_normal_ln_pdf;
 use crate::numeric::CHUNK;
 
 impl Rbig {
@@ -60,15 +60,7 @@ impl Rbig {
     /// # Errors
     /// A column count different from the model's, or a NaN or infinite value.
     pub fn transform<S: Data<Elem = f64>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Array2<f64>> {
-        let mut z = Array2::<f64>::zeros(x.dim());
-        self.per_block(x, z.view_mut(), |mut work, mut out| {
-            for step in self.bijectors() {
-                step.forward(work.view_mut(), None);
-            }
-            out.assign(&work.t());
-            first_non_finite_row(out.view())
-        })?;
-        Ok(z)
+        self.map_points(x, |mut work| self.bijectors().for_each(|step| step.forward(work.view_mut(), None)))
     }
 
     /// Maps Gaussianized points back to data space: the exact inverse of [`Rbig::transform`].
@@ -76,15 +68,23 @@ impl Rbig {
     /// # Errors
     /// A column count different from the model's, or a NaN or infinite value.
     pub fn inverse_transform<S: Data<Elem = f64>>(&self, z: &ArrayBase<S, Ix2>) -> Result<Array2<f64>> {
-        let mut x = Array2::<f64>::zeros(z.dim());
-        self.per_block(z, x.view_mut(), |mut work, mut out| {
-            for step in self.bijectors().rev() {
-                step.inverse(work.view_mut());
-            }
+        self.map_points(z, |mut work| self.bijectors().rev().for_each(|step| step.inverse(work.view_mut())))
+    }
+
+    /// The rows of `x` mapped by `f`, which works in place on a dimension-major block; a
+    /// row whose image is not finite is an error.
+    fn map_points<S: Data<Elem = f64>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        f: impl Fn(ArrayViewMut2<'_, f64>) + Sync,
+    ) -> Result<Array2<f64>> {
+        let mut out = Array2::<f64>::zeros(x.dim());
+        self.per_block(x, out.view_mut(), |mut work, mut out| {
+            f(work.view_mut());
             out.assign(&work.t());
             first_non_finite_row(out.view())
         })?;
-        Ok(x)
+        Ok(out)
     }
 
     /// Log-density of each row under the model, in nats:
@@ -98,11 +98,7 @@ impl Rbig {
             for step in self.bijectors() {
                 step.forward(work.view_mut(), Some(out.view_mut()));
             }
-            for row in work.axis_iter(Axis(0)) {
-                for (acc, &v) in out.iter_mut().zip(row) {
-                    *acc += std_normal_ln_pdf(v);
-                }
-            }
+            add_std_normal_ln_pdf(work.view(), out.view_mut());
             // A point so far out that its image overflows has a density below the
             // smallest float: −∞ is its correctly rounded logarithm (and the arithmetic
             // on infinities would otherwise leave a NaN).

@@ -268,7 +268,7 @@ impl RbigValidParams {
     pub fn fit_observed<S: Data<Elem = f64>>(
         &self,
         x: &ArrayBase<S, Ix2>,
-        mut observer: impl FnMut(&crate::LayerDiagnostics),
+        mut observer: impl FnMut(&LayerDiagnostics),
     ) -> std::result::Result<Rbig, RbigError> {
         Rbig::fit_from(self, x.view(), None, &mut observer)
     }

@@ -1,13 +1,13 @@
 //! Rows held out to choose the depth ([`crate::Validation`]).
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use crate::bijector::{par_forward, Bijector};
 use crate::error::{RbigError, Result};
 use crate::marginal::MarginalGaussianizer;
-use crate::numeric::normal::std_normal_ln_pdf;
+use crate::numeric::normal::add_std_normal_ln_pdf;
 
 /// Rows held out to choose the depth ([`crate::Validation`]): dimension-major, pushed
 /// through the steps as they are fitted, with the log-determinants so far.
@@ -43,11 +43,7 @@ impl HeldOut {
         let mut x = self.x.clone();
         let mut log_p = self.log_det.clone();
         par_forward(last, x.view_mut(), Some(log_p.view_mut()));
-        for row in x.axis_iter(Axis(0)) {
-            for (acc, &v) in log_p.iter_mut().zip(row) {
-                *acc += std_normal_ln_pdf(v);
-            }
-        }
+        add_std_normal_ln_pdf(x.view(), log_p.view_mut());
         // A held-out row beyond what floating point can map scores −∞ (see
         // `Rbig::log_density`), and so does a stack that produced one.
         let mean = log_p.mean().filter(|m| !m.is_nan()).unwrap_or(f64::NEG_INFINITY);

@@ -9,9 +9,9 @@
 use ndarray::{ArrayBase, Data, Ix2};
 
 use super::Rbig;
-use crate::error::Result;
+use crate::error::{RbigError, Result};
 use crate::marginal::Knots;
-use crate::params::{RbigParams, Validation};
+use crate::params::{RbigParams, RbigValidParams, Validation};
 use crate::rotation::RotationKind;
 use linfa::ParamGuard;
 use rayon::prelude::*;
@@ -81,7 +81,7 @@ pub struct Selection {
 /// ```
 pub fn select<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>, candidates: &[RbigParams]) -> Result<Selection> {
     if candidates.is_empty() {
-        return Err(crate::RbigError::InvalidParameter { name: "candidates", reason: "none given".into() });
+        return Err(RbigError::InvalidParameter { name: "candidates", reason: "none given".into() });
     }
     let params = candidates
         .iter()
@@ -92,7 +92,7 @@ pub fn select<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>, candidates: &[RbigPara
         })
         .collect::<Result<Vec<_>>>()?;
     let view = x.view();
-    let fit = |p: &crate::RbigValidParams| Rbig::fit_held_out(p, view);
+    let fit = |p: &RbigValidParams| Rbig::fit_held_out(p, view);
     // Each fit is deterministic whatever the threads, so running them side by side
     // changes nothing but the time.
     let fitted: Vec<Result<Rbig>> = if x.len() * 8 * params.len() <= PARALLEL_BYTES {

@@ -1,5 +1,6 @@
 //! The standard normal distribution's pieces used by the Gaussianizer.
 
+use ndarray::{ArrayView2, ArrayViewMut1, Axis};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// `ln(2π) / 2`.
@@ -14,8 +15,12 @@ pub(crate) fn std_normal_quantile(u: f64) -> f64 {
     Normal::standard().inverse_cdf(u)
 }
 
-/// ln φ(z).
-#[inline]
-pub(crate) fn std_normal_ln_pdf(z: f64) -> f64 {
-    -0.5 * z * z - HALF_LN_2PI
+/// Adds `ln N(z; 0, I)` of each sample (column) of the `d × n` block `z` to `log_p`,
+/// one dimension after another.
+pub(crate) fn add_std_normal_ln_pdf(z: ArrayView2<'_, f64>, mut log_p: ArrayViewMut1<'_, f64>) {
+    for row in z.axis_iter(Axis(0)) {
+        for (acc, &v) in log_p.iter_mut().zip(row) {
+            *acc += -0.5 * v * v - HALF_LN_2PI;
+        }
+    }
 }

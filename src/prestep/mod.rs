@@ -131,7 +131,7 @@ mod tests {
     #[test]
     #[ignore = "about 10 s in release: prints the README's power-mixed table"]
     fn true_unmixing_floor() {
-        let ica = crate::Rbig::params().rotation(crate::RotationKind::Ica);
+        let ica = crate::model::Rbig::params().rotation(crate::rotation::RotationKind::Ica);
         for d in [3usize, 10] {
             let task = rbig_tasks::power_mixed(d, d as u64);
             let (a, exponents) = task.power_mixing().expect("a power-mixed task");
@@ -163,7 +163,7 @@ mod tests {
                 // The mixing in row-vector form is Aᵀ acting on column samples.
                 before += amari(&unmixing.matrix().dot(&a.t())) / 3.0;
                 after += amari(&r.dot(unmixing.matrix()).dot(&a.t())) / 3.0;
-                let model = crate::Rbig::fit_with(ica.check_ref().unwrap(), x.view()).unwrap();
+                let model = crate::model::Rbig::fit_with(ica.check_ref().unwrap(), x.view()).unwrap();
                 let test = task.sample(20_000, seed + 100);
                 held_out += (-model.log_density(&test).unwrap().mean().unwrap() - task.truth) / 3.0;
             }

@@ -1,13 +1,14 @@
 //! Haar-distributed random rotations.
 
 use nalgebra::DMatrix;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, ArrayView2, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::{check_rank, fit_pca, FitRotation, Rotation};
 use crate::error::Result;
+use crate::numeric::from_nalgebra;
 
 /// A random orthogonal matrix distributed uniformly (Haar) on O(d), centred on the
 /// mean of `x`; the draw depends only on `seed` and `layer`.
@@ -20,12 +21,14 @@ pub(crate) fn haar_random(x: ArrayView2<'_, f64>, seed: u64, layer: usize) -> Ro
     rng.set_stream(layer as u64);
     let g = DMatrix::<f64>::from_fn(d, d, |_, _| StandardNormal.sample(&mut rng));
     let qr = g.qr();
-    let (q, r) = (qr.q(), qr.r());
-    let w = Array2::from_shape_fn((d, d), |(i, j)| {
-        // Row i of W is column i of Q, signed by R[i, i].
-        let s = if r[(i, i)] < 0.0 { -1.0 } else { 1.0 };
-        s * q[(j, i)]
-    });
+    let (mut q, r) = (qr.q(), qr.r());
+    for i in 0..d {
+        if r[(i, i)] < 0.0 {
+            q.column_mut(i).neg_mut();
+        }
+    }
+    // Row i of W is column i of Q.
+    let w = from_nalgebra(&q.transpose());
     let mean: Array1<f64> = x.mean_axis(Axis(1)).expect("n >= 1");
     Rotation::new(w, mean).expect("Q of a QR factorization is orthogonal")
 }
@@ -49,6 +52,7 @@ impl FitRotation for RandomFit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Array2;
 
     #[test]
     fn orthogonal_and_haar_moments() {
