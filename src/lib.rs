@@ -37,6 +37,43 @@
 //! For density estimation, [`Rbig::fit_density`] chooses the rotation, the marginal maps
 //! and the depth on held-out rows (see [`select`] and [`Validation`]); the information
 //! measures are in [`information`].
+//!
+//! # How the data flow
+//!
+//! The modules read like the algorithm, each standing on those below it only:
+//! `numeric` (sorting, spacing entropy, moments, ties, the null cache), then `bijector`
+//! (the fitted-piece trait), `marginal` (spline maps), `rotation` (orthogonal, fitted
+//! through one trait), `null` (the noise of a reduction), `prestep` (ICA mode's steps
+//! before the layers), `model`, and on top [`information`], [`dequantize`] and the tool.
+//!
+//! ```text
+//! FIT  (model/fit.rs)
+//!   x (n × d, rows = samples)
+//!   ├─ checks; tied values spread over their resolution         numeric/ties
+//!   ├─ held-out rows split off, with Validation                 model/held_out
+//!   ├─ ICA mode: unmixing → refinement → radial step, each      prestep/
+//!   │  kept if its gain beats the Gaussian null                 null.rs
+//!   └─ loop, one layer at a time:
+//!        marginal Gaussianization  (spline per column)          marginal/
+//!        rotation  (RotationKind::fitter → FitRotation)         rotation/
+//!        reduction = Σ H before − Σ H after (spacing entropy)   numeric/spacing
+//!        stop rule (significance vs the null) or held-out score model/stopping, held_out
+//!   → Rbig { steps: [pre-steps.., layers..], output: marginal step, diagnostics }
+//!
+//! SCORE (model/apply.rs), blocks of rows through every step while in cache
+//!   x ─ steps forward, summing ln|det J| ─ output step ─ + ln N(z; 0, I) = ln p(x)
+//!   z ─ steps backward ─ x                      (inverse_transform, sample)
+//!
+//! INFORMATION (information/)
+//!   TC = pre-step gains + Σ layer reductions       H = Σ marginal H − TC
+//!   MI = TC of the joint model started from the blocks' unmixings − TC of each block
+//!        (PCA, random: TC of the blocks' Gaussianized outputs side by side)
+//!   KL = TC(G_Q(P)) + Σ marginal divergences of G_Q(P) from N(0, 1)
+//! ```
+//!
+//! A new marginal map, rotation or pre-step is a new file implementing the crate's
+//! `Bijector` trait (and, for a rotation, `FitRotation`), plus one registration: a
+//! variant of the model's `Step`, or of [`RotationKind`].
 
 mod bijector;
 pub mod dequantize;
