@@ -35,7 +35,7 @@ pub(crate) fn check_finite<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result
 /// and 3.06× in ICA mode, input included, at n = 1e6, d = 100).
 fn fit_memory(n: usize, d: usize, rotation: RotationKind) -> u64 {
     let data = (n as u64).saturating_mul(d as u64).saturating_mul(8);
-    let copies = if rotation == RotationKind::Ica { 2 } else { 1 };
+    let copies = if rotation.unmixes() { 2 } else { 1 };
     let per_thread = 2 * 8 * n as u64 * rayon::current_num_threads() as u64;
     data.saturating_mul(copies).saturating_add(per_thread)
 }
