@@ -118,11 +118,15 @@ fn estimator_commands() {
         assert!(v[key].is_f64(), "{key}: {v}");
         assert_eq!(v["units"], "nats");
         assert!(v["layers"].is_u64() && v["seconds"].is_f64());
+        assert!(v["standard_error"].as_f64().is_some_and(|se| se > 0.0 && se.is_finite()), "{key}: {v}");
     }
-    let nats = json(&rbig(&[&"tc", &train, &"--rotation", &"pca"]))["total_correlation"].as_f64().unwrap();
+    let nats = json(&rbig(&[&"tc", &train, &"--rotation", &"pca"]));
     let bits = json(&rbig(&[&"tc", &train, &"--rotation", &"pca", &"--units", &"bits"]));
     assert_eq!(bits["units"], "bits");
-    assert!((bits["total_correlation"].as_f64().unwrap() * std::f64::consts::LN_2 - nats).abs() < 1e-12);
+    for key in ["total_correlation", "standard_error"] {
+        let (b, n) = (bits[key].as_f64().unwrap(), nats[key].as_f64().unwrap());
+        assert!((b * std::f64::consts::LN_2 - n).abs() < 1e-12, "{key}");
+    }
     // The banana's columns are strongly dependent; y is independent of it.
     let mi = json(&rbig(&[&"mi", &train, &"--split", &"1"]))["mutual_information"].as_f64().unwrap();
     assert!(mi > 0.5, "{mi}");

@@ -18,8 +18,8 @@ fn task(name: &str) -> Task {
 /// Mean estimate over `seeds` seeds at n = 10,000.
 fn mean_estimate(name: &str, params: &RbigParams, seeds: u64) -> (f64, f64) {
     let t = task(name);
-    let est =
-        (0..seeds).map(|seed| t.estimate(10_000, seed, &RbigEstimator(params)).unwrap()).sum::<f64>() / seeds as f64;
+    let est = (0..seeds).map(|seed| t.estimate(10_000, seed, &RbigEstimator(params)).unwrap().value).sum::<f64>()
+        / seeds as f64;
     println!("{name}: truth {:.4}, estimate {est:.4}, error {:+.4}", t.truth, est - t.truth);
     (est, t.truth)
 }
@@ -154,7 +154,7 @@ fn independent_blocks_have_no_mutual_information() {
     for params in [Rbig::params(), ica()] {
         let t = task("independent-blocks MI");
         for seed in 0..3 {
-            let est = t.estimate(10_000, seed, &RbigEstimator(&params)).unwrap();
+            let est = t.estimate(10_000, seed, &RbigEstimator(&params)).unwrap().value;
             assert!(est.abs() <= 0.01, "seed {seed}: MI {est}");
         }
     }
@@ -224,4 +224,26 @@ fn rounded_data_keep_their_total_correlation() {
         println!("rounded: TC {tc:.4}, truth {:.4}", t.truth);
         assert!((tc - t.truth).abs() <= 0.05, "TC of rounded data {tc} vs {}", t.truth);
     }
+}
+
+/// Standard errors that mean what they say: over many independent samples of tasks with
+/// known truths, the errors fall within two standard errors about 95% of the time, and
+/// their spread matches the standard errors (neither too small nor inflated).
+#[test]
+fn standard_errors_cover_the_truth() {
+    let params = ica();
+    let (seeds, n) = (12u64, 2000);
+    let mut z = Vec::new();
+    for name in ["gaussian-d3 TC", "gaussian-d3 H", "gaussian-d3 MI", "student-t5-2+2 MI", "gaussian-d2 KL shift"] {
+        let t = task(name);
+        for seed in 0..seeds {
+            let e = t.estimate(n, 100 + seed, &RbigEstimator(&params)).unwrap();
+            z.push((e.value - t.truth) / e.standard_error.unwrap());
+        }
+    }
+    let covered = z.iter().filter(|z| z.abs() <= 2.0).count() as f64 / z.len() as f64;
+    let rms = (z.iter().map(|z| z * z).sum::<f64>() / z.len() as f64).sqrt();
+    println!("within 2 SE: {:.0}%; rms of error / SE: {rms:.2}", 100.0 * covered);
+    assert!(covered >= 0.85, "only {:.0}% within 2 SE", 100.0 * covered);
+    assert!((0.5..=1.5).contains(&rms), "rms of error / SE is {rms:.2}");
 }

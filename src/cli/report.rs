@@ -130,5 +130,11 @@ pub(crate) fn info_json(model: &Rbig) -> Value {
 /// An information estimate as JSON under `key`, in `units`.
 pub(crate) fn estimate_json(key: &str, est: InformationEstimate, units: Units, seconds: f64) -> Value {
     let est = est.in_units(units);
-    json!({ key: est.value(), "units": est.units().name(), "layers": est.layers(), "seconds": seconds })
+    json!({
+        key: est.value(),
+        "standard_error": est.standard_error(),
+        "units": est.units().name(),
+        "layers": est.layers(),
+        "seconds": seconds,
+    })
 }

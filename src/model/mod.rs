@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bijector::Bijector;
 use crate::marginal::MarginalGaussianizer;
+use crate::null::NullModel;
 use crate::params::{RbigParams, RbigValidParams};
 use crate::prestep::{refine_null, Radial, Unmixing};
 use crate::rotation::Rotation;
@@ -242,6 +243,16 @@ impl Rbig {
     /// the marginal entropies minus the total correlation.
     pub fn entropy(&self) -> f64 {
         self.marginal_entropies.iter().sum::<f64>() - self.total_correlation()
+    }
+
+    /// Variance of the fit's own noise in [`Rbig::total_correlation`]: each kept step's
+    /// reduction carries the spread it shows on Gaussian data of the same size (the null
+    /// standard deviation of a layer; of the refinement's search for a refined
+    /// unmixing). The estimate's standard errors add it to their sampling variance.
+    pub(crate) fn noise_variance(&self) -> f64 {
+        let null = NullModel::new(self.n_train, self.dim, self.params.rotation, self.params.knots);
+        let refinement = if self.pre_steps().refined { refine_null(self.n_train, self.dim).1.powi(2) } else { 0.0 };
+        self.steps.len() as f64 * null.sd * null.sd + refinement
     }
 
     /// Every step as a bijection, in forward order, the closing marginal step last.

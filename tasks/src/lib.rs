@@ -7,26 +7,26 @@
 //!
 //! ```
 //! use ndarray::ArrayView2;
-//! use rbig_tasks::{suite, Estimator, Quantity};
+//! use rbig_tasks::{suite, Estimate, Estimator, Quantity};
 //!
 //! /// The Gaussian plug-in estimate of a pair's total correlation, −½ ln(1 − r²).
 //! struct Pearson;
 //!
 //! impl Estimator for Pearson {
 //!     type Error = &'static str;
-//!     fn total_correlation(&self, x: ArrayView2<'_, f64>) -> Result<f64, Self::Error> {
+//!     fn total_correlation(&self, x: ArrayView2<'_, f64>) -> Result<Estimate, Self::Error> {
 //!         let (a, b) = (x.column(0), x.column(1));
 //!         let (ca, cb) = (&a - a.mean().unwrap(), &b - b.mean().unwrap());
 //!         let r = ca.dot(&cb) / (ca.dot(&ca) * cb.dot(&cb)).sqrt();
-//!         Ok(-0.5 * (1.0 - r * r).ln())
+//!         Ok((-0.5 * (1.0 - r * r).ln()).into())
 //!     }
-//!     fn entropy(&self, _: ArrayView2<'_, f64>) -> Result<f64, Self::Error> {
+//!     fn entropy(&self, _: ArrayView2<'_, f64>) -> Result<Estimate, Self::Error> {
 //!         Err("not estimated")
 //!     }
-//!     fn mutual_information(&self, _: ArrayView2<'_, f64>, _: ArrayView2<'_, f64>) -> Result<f64, Self::Error> {
+//!     fn mutual_information(&self, _: ArrayView2<'_, f64>, _: ArrayView2<'_, f64>) -> Result<Estimate, Self::Error> {
 //!         Err("not estimated")
 //!     }
-//!     fn kl_divergence(&self, _: ArrayView2<'_, f64>, _: ArrayView2<'_, f64>) -> Result<f64, Self::Error> {
+//!     fn kl_divergence(&self, _: ArrayView2<'_, f64>, _: ArrayView2<'_, f64>) -> Result<Estimate, Self::Error> {
 //!         Err("not estimated")
 //!     }
 //! }
@@ -34,7 +34,7 @@
 //! let task = suite().into_iter().find(|t| t.name == "gaussian-d2 TC").unwrap();
 //! assert_eq!(task.quantity, Quantity::TotalCorrelation);
 //! let estimate = task.estimate(20_000, 0, &Pearson)?;
-//! assert!((estimate - task.truth).abs() < 0.02);
+//! assert!((estimate.value - task.truth).abs() < 0.02);
 //! # Ok::<(), &'static str>(())
 //! ```
 
@@ -175,7 +175,7 @@ impl Task {
 
     /// Samples `n` rows with `seed` and estimates the task's quantity with `estimator`,
     /// in nats.
-    pub fn estimate<E: Estimator>(&self, n: usize, seed: u64, estimator: &E) -> Result<f64, E::Error> {
+    pub fn estimate<E: Estimator>(&self, n: usize, seed: u64, estimator: &E) -> Result<Estimate, E::Error> {
         let x = self.sample(n, seed);
         match self.quantity {
             Quantity::TotalCorrelation => estimator.total_correlation(x.view()),
@@ -200,18 +200,33 @@ impl Task {
     }
 }
 
+/// An estimate in nats, with its standard error when the estimator gives one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// The estimate.
+    pub value: f64,
+    /// Its standard error, if known.
+    pub standard_error: Option<f64>,
+}
+
+impl From<f64> for Estimate {
+    fn from(value: f64) -> Self {
+        Self { value, standard_error: None }
+    }
+}
+
 /// An estimator of information measures, in nats, from samples (rows = samples).
 pub trait Estimator {
     /// What a failed estimate reports.
     type Error;
     /// Total correlation of the columns of `x`.
-    fn total_correlation(&self, x: ArrayView2<'_, f64>) -> Result<f64, Self::Error>;
+    fn total_correlation(&self, x: ArrayView2<'_, f64>) -> Result<Estimate, Self::Error>;
     /// Joint differential entropy of `x`.
-    fn entropy(&self, x: ArrayView2<'_, f64>) -> Result<f64, Self::Error>;
+    fn entropy(&self, x: ArrayView2<'_, f64>) -> Result<Estimate, Self::Error>;
     /// Mutual information between the blocks `x` and `y` (same rows).
-    fn mutual_information(&self, x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> Result<f64, Self::Error>;
+    fn mutual_information(&self, x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> Result<Estimate, Self::Error>;
     /// `D(P ‖ Q)` from samples `p` of P and `q` of Q.
-    fn kl_divergence(&self, p: ArrayView2<'_, f64>, q: ArrayView2<'_, f64>) -> Result<f64, Self::Error>;
+    fn kl_divergence(&self, p: ArrayView2<'_, f64>, q: ArrayView2<'_, f64>) -> Result<Estimate, Self::Error>;
 }
 
 /// The nalgebra copy of a matrix.
