@@ -38,7 +38,10 @@
 //! # Ok::<(), &'static str>(())
 //! ```
 
+mod beyond_normal;
 pub mod density;
+
+pub use beyond_normal::{beyond_normal_suite, monotone_maps};
 
 use nalgebra::{DMatrix, DVector};
 use ndarray::{s, Array1, Array2, ArrayView2};
@@ -82,6 +85,8 @@ enum Family {
     RotatedUniforms,
     /// Two independent blocks: a correlated Gaussian pair and a power-mixed pair.
     IndependentBlocks,
+    /// `X ~ U(0, 1)` and `Y = X + N`, `N ~ U(−ε, ε)`.
+    AdditiveUniform { epsilon: f64 },
 }
 
 impl Family {
@@ -92,6 +97,7 @@ impl Family {
             Family::StudentT { d, .. } => *d,
             Family::RotatedUniforms => 2,
             Family::IndependentBlocks => 4,
+            Family::AdditiveUniform { .. } => 2,
         }
     }
 
@@ -141,6 +147,16 @@ impl Family {
                     _ => p[(i, 1)],
                 })
             }
+            Family::AdditiveUniform { epsilon } => {
+                let (x, noise) = (Uniform::new(0.0, 1.0), Uniform::new(-epsilon, *epsilon));
+                let mut out = Array2::zeros((n, 2));
+                for mut row in out.rows_mut() {
+                    let v: f64 = x.sample(&mut *rng);
+                    row[0] = v;
+                    row[1] = v + noise.sample(&mut *rng);
+                }
+                out
+            }
         }
     }
 }
@@ -158,12 +174,19 @@ pub struct Task {
     pub truth: f64,
     p: Family,
     q: Option<Family>,
+    /// Maps applied to the samples of P, in order (they leave the truth unchanged).
+    transforms: Vec<beyond_normal::Transform>,
 }
 
 impl Task {
     /// Draws `n` samples (rows) of the task's distribution (P for divergences).
     pub fn sample(&self, n: usize, seed: u64) -> Array2<f64> {
-        self.p.sample(n, &mut ChaCha8Rng::seed_from_u64(seed))
+        let x = self.p.sample(n, &mut ChaCha8Rng::seed_from_u64(seed));
+        let split = match self.quantity {
+            Quantity::MutualInformation { split } => split,
+            _ => self.dim,
+        };
+        self.transforms.iter().fold(x, |x, t| t.apply(x, split))
     }
 
     /// Draws `n` samples of Q for a divergence task (`None` otherwise).
@@ -296,7 +319,8 @@ pub fn power_mixed(d: usize, seed: u64) -> Task {
     let h: f64 = exponents.iter().map(|e| HALF_LN_2PI_E + e.ln() + (e - 1.0) * e_ln_abs_z).sum();
     let det_a = ln_det(&a.t().dot(&a)) / 2.0;
     let p = Family::PowerMixed { exponents, a };
-    Task { name: format!("power-mixed-d{d} H"), dim: d, quantity: Quantity::Entropy, truth: h + det_a, p, q: None }
+    let (name, quantity, transforms) = (format!("power-mixed-d{d} H"), Quantity::Entropy, Vec::new());
+    Task { name, dim: d, quantity, truth: h + det_a, p, q: None, transforms }
 }
 
 /// A correlated Gaussian in `d` dimensions of the kind the Python RBIG benchmarks use:
@@ -333,14 +357,15 @@ pub fn factor_gaussian(d: usize, seed: u64) -> Task {
     let cov = a.t().dot(&a);
     let p = Family::Gaussian { a, shift: Array1::zeros(d) };
     let name = format!("factor-gaussian-d{d} TC");
-    Task { name, dim: d, quantity: Quantity::TotalCorrelation, truth: gaussian_tc(&cov), p, q: None }
+    let quantity = Quantity::TotalCorrelation;
+    Task { name, dim: d, quantity, truth: gaussian_tc(&cov), p, q: None, transforms: Vec::new() }
 }
 
 /// The ground-truth suite (see the module documentation).
 pub fn suite() -> Vec<Task> {
     let mut tasks = Vec::new();
     let mut push = |name: String, quantity, truth, p: Family, q: Option<Family>| {
-        tasks.push(Task { name, dim: p.dim(), quantity, truth, p, q });
+        tasks.push(Task { name, dim: p.dim(), quantity, truth, p, q, transforms: Vec::new() });
     };
     for d in [2usize, 3, 10, 50] {
         let a = uniform_matrix(d, 100 + d as u64);
@@ -368,7 +393,7 @@ pub fn suite() -> Vec<Task> {
     }
     tasks.push(factor_gaussian(10, 0));
     let mut push = |name: String, quantity, truth, p: Family, q: Option<Family>| {
-        tasks.push(Task { name, dim: p.dim(), quantity, truth, p, q });
+        tasks.push(Task { name, dim: p.dim(), quantity, truth, p, q, transforms: Vec::new() });
     };
     for nu in [3.0, 5.0, 20.0] {
         for (d1, d2) in [(2usize, 2usize), (3, 3), (5, 5)] {
