@@ -27,6 +27,34 @@
 //!   the Gaussianizer of `Q` sends `Q` to `N(0, I)`, and divergences are invariant under
 //!   the same invertible map applied to both.
 //!
+//! # Units matter little
+//!
+//! Total correlation and mutual information do not change when any column goes through
+//! a strictly increasing map (a change of units, a log, ranks). Unless every column
+//! looks Gaussian, both are therefore also estimated on the columns' ranks, each column
+//! mapped to sorted draws of a reference distribution (the Gaussian, or the Student-t
+//! that makes the ranks most likely, so that a Student-t copula stays elliptical), and
+//! the larger of the two estimates is returned. The rank estimate is the same, to the
+//! last bit, whatever increasing maps the columns went through, so such maps can only
+//! move the result between it and the estimate in the given units; on the Beyond-Normal
+//! suite that moved the estimates by at most 0.09 nats, against 1.8 nats when only the
+//! given units were used (see the README). The given units win where the dependence is
+//! linear in them (linearly mixed non-Gaussian sources). Columns that all look Gaussian
+//! are used as given alone: there ranks would blur near-exact linear relations. The
+//! entropy and the divergence depend on the units, and use them.
+//!
+//! ```
+//! use rbig::{information::mutual_information, Rbig};
+//! // y depends on x through a curve; the columns are far from Gaussian.
+//! let x = ndarray::Array2::from_shape_fn((3000, 1), |(i, _)| ((i + 1) as f64 * 0.754_877_666).fract());
+//! let y = x.mapv(|v| v * v) + &x.mapv(|v| 0.05 * (v * 997.0).sin());
+//! let params = Rbig::params().rotation(rbig::RotationKind::Ica);
+//! let a = mutual_information(&x, &y, &params)?;
+//! let b = mutual_information(&x.mapv(f64::ln), &y.mapv(|v| (3.0 * v).exp()), &params)?;
+//! assert!((a.value() - b.value()).abs() < 2.0 * a.standard_error());
+//! # Ok::<(), rbig::RbigError>(())
+//! ```
+//!
 //! # Standard errors
 //!
 //! Each estimate is a plug-in functional of the density, `E[c(X)]`, whose per-row
@@ -43,16 +71,19 @@
 //! Gaussianizer fitted on Q's rows adds variance it does not count. How well the
 //! standard errors cover the truth on the ground-truth suite is in the README.
 
-use ndarray::{concatenate, Array1, ArrayBase, ArrayView2, Axis, Data, Ix2};
+mod copula;
+
+use ndarray::{concatenate, Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
 use serde::{Deserialize, Serialize};
 
 use crate::bijector::par_forward;
 use crate::error::{RbigError, Result};
-use crate::marginal::MarginalGaussianizer;
+use crate::marginal::{row_entropies, MarginalGaussianizer};
 use crate::model::Rbig;
+use crate::null::NullModel;
 use crate::numeric::normal::{add_std_normal_ln_pdf, HALF_LN_2PI};
 use crate::numeric::population_mean_var;
-use crate::params::RbigParams;
+use crate::params::{RbigParams, RbigValidParams};
 use linfa::ParamGuard;
 
 /// Units of an information estimate.
@@ -112,11 +143,14 @@ impl InformationEstimate {
     /// [module documentation](self) for how it is computed).
     ///
     /// ```
+    /// use rand::{Rng, SeedableRng};
     /// use rbig::{information::entropy, Rbig};
-    /// // Uniform on [0, 1]²: H = 0; −ln p is constant, so the error is the estimator's own.
-    /// let x = ndarray::Array2::from_shape_fn((4000, 2), |(i, j)| ((i + 1) as f64 * [0.754_877_666, 0.569_840_291][j]).fract());
+    /// // Uniform on [0, 1]²: H = 0.
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    /// let x = ndarray::Array2::from_shape_simple_fn((4000, 2), || rng.gen::<f64>());
     /// let h = entropy(&x, &Rbig::params())?;
-    /// assert!(h.standard_error() > 0.0 && h.value().abs() < 3.0 * h.standard_error() + 0.01);
+    /// println!("H = {:.4} ± {:.4}", h.value(), h.standard_error());
+    /// assert!(h.standard_error() > 0.0 && h.value().abs() < 3.0 * h.standard_error());
     /// # Ok::<(), rbig::RbigError>(())
     /// ```
     pub fn standard_error(&self) -> f64 {
@@ -175,8 +209,16 @@ pub fn total_correlation<S: Data<Elem = f64>>(
     x: &ArrayBase<S, Ix2>,
     params: &RbigParams,
 ) -> Result<InformationEstimate> {
-    let model = fit(x.view(), params)?;
-    let contributions = model.log_density(x)? - marginal_log_densities(x.view(), params)?;
+    let as_given = total_correlation_of(x.view(), params)?;
+    match copula_scores(x.view(), params.check_ref()?)? {
+        None => Ok(as_given),
+        Some(z) => Ok(larger(as_given, total_correlation_of(z.view(), params)?)),
+    }
+}
+
+fn total_correlation_of(x: ArrayView2<'_, f64>, params: &RbigParams) -> Result<InformationEstimate> {
+    let model = fit(x, params)?;
+    let contributions = model.log_density(&x)? - marginal_log_densities(x, params)?;
     let se = standard_error(&contributions, model.noise_variance());
     Ok(InformationEstimate::from_model(model.total_correlation(), se, &model))
 }
@@ -226,24 +268,38 @@ pub fn mutual_information<S: Data<Elem = f64>, T: Data<Elem = f64>>(
         return Err(RbigError::RowMismatch { first: x.nrows(), second: y.nrows() });
     }
     let params = params.check_ref()?;
-    let model_x = Rbig::fit_with(params, x.view())?;
-    let model_y = Rbig::fit_with(params, y.view())?;
+    let joint = concatenate(Axis(1), &[x.view(), y.view()]).expect("same number of rows");
+    let as_given = mutual_information_of(joint.view(), x.ncols(), params)?;
+    match copula_scores(joint.view(), params)? {
+        None => Ok(as_given),
+        Some(z) => Ok(larger(as_given, mutual_information_of(z.view(), x.ncols(), params)?)),
+    }
+}
+
+/// The mutual information between the first `split` columns of `joint` and the rest.
+fn mutual_information_of(
+    joint: ArrayView2<'_, f64>,
+    split: usize,
+    params: &RbigValidParams,
+) -> Result<InformationEstimate> {
+    let (x, y) = joint.split_at(Axis(1), split);
+    let model_x = Rbig::fit_with(params, x)?;
+    let model_y = Rbig::fit_with(params, y)?;
     if params.rotation().unmixes() {
         // ICA mode: the joint model starts from the blocks' own unmixings (identity for
         // a block without one), so their contributions cancel exactly in the
         // difference, then is free to find joint structure: a scale shared by the
         // blocks is found by its radial step.
         let ((ux, nx), (uy, ny)) = (model_x.unmixing_or_identity(), model_y.unmixing_or_identity());
-        let joint = concatenate(Axis(1), &[x.view(), y.view()]).expect("same number of rows");
-        let model = Rbig::fit_from(params, joint.view(), Some((ux.block_diagonal(&uy), nx + ny)), &mut |_| {})?;
+        let model = Rbig::fit_from(params, joint, Some((ux.block_diagonal(&uy), nx + ny)), &mut |_| {})?;
         let mi = model.total_correlation() - model_x.total_correlation() - model_y.total_correlation();
         // The raw marginals' terms of the three total correlations cancel row by row.
-        let contributions = model.log_density(&joint)? - model_x.log_density(x)? - model_y.log_density(y)?;
+        let contributions = model.log_density(&joint)? - model_x.log_density(&x)? - model_y.log_density(&y)?;
         let noise = model.noise_variance() + model_x.noise_variance() + model_y.noise_variance();
         return Ok(InformationEstimate::from_model(mi, standard_error(&contributions, noise), &model));
     }
-    let gx = model_x.transform(x)?;
-    let gy = model_y.transform(y)?;
+    let gx = model_x.transform(&x)?;
+    let gy = model_y.transform(&y)?;
     let joint = concatenate(Axis(1), &[gx.view(), gy.view()]).expect("same number of rows");
     let model = Rbig::fit_with(params, joint.view())?;
     // The blocks' models made each block's marginals standard normal.
@@ -302,6 +358,29 @@ fn standard_error(contributions: &Array1<f64>, noise_variance: f64) -> f64 {
     let finite: Vec<f64> = contributions.iter().copied().filter(|c| c.is_finite()).collect();
     let var = population_mean_var(&finite).1;
     (var / finite.len() as f64 + noise_variance).sqrt()
+}
+
+/// The copula scores of `x` ([`copula::copula_scores`]), unless every column looks
+/// Gaussian (then `None`: ranks would only blur near-exact linear relations, since each
+/// column's empirical CDF is off by O(1/√n); a 50-D Gaussian's TC came out 0.7 nats low).
+fn copula_scores(x: ArrayView2<'_, f64>, params: &RbigValidParams) -> Result<Option<Array2<f64>>> {
+    let (n, d) = x.dim();
+    let columns = x.t().as_standard_layout().into_owned();
+    let null = NullModel::new(n, d, params.rotation(), params.knots());
+    let non_gaussian = null.any_non_gaussian(columns.view(), &row_entropies(columns.view())?, params.significance());
+    Ok(non_gaussian.then(|| copula::copula_scores(x, params.seed())))
+}
+
+/// The larger of two estimates of one quantity: the data as given and their copula
+/// scores each hide some dependence from the models (structure that is linear in the
+/// given units; structure that only the ranks make simple), and the models' failure is
+/// to miss dependence, not to invent it beyond the noise they are corrected for.
+fn larger(a: InformationEstimate, b: InformationEstimate) -> InformationEstimate {
+    if b.nats > a.nats {
+        b
+    } else {
+        a
+    }
 }
 
 /// `ln N(z; 0, I)` of each row of `z`.

@@ -20,7 +20,7 @@ use crate::prestep::{fit_pre_steps, PreSteps, Unmixing};
 use crate::rotation::RotationKind;
 
 /// Checks that `x` (rows = samples) is finite, returning the first bad cell.
-pub(crate) fn check_finite<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result<()> {
+fn check_finite<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result<()> {
     for ((row, column), &value) in x.indexed_iter() {
         if !value.is_finite() {
             return Err(RbigError::NonFinite { row, column, value });

@@ -107,22 +107,27 @@ impl Transform {
 }
 
 /// Strictly increasing maps of each column, a different one per column in turn:
-/// Φ, the signed power 3/2, asinh, exp(v/2) and the cube. Mutual information and total
-/// correlation are unchanged by them; an estimator that is not changes its answer.
+/// `Φ(asinh(v)/4)`, the signed power 3/2, asinh, `exp(asinh(v)/2)` and the cube. Mutual
+/// information and total correlation are unchanged by them; an estimator that is not
+/// changes its answer.
+///
+/// The normal CDF and the exponential come after an asinh so that they stay injective
+/// in floating point on heavy tails: `Φ(v)` is 1.0 exactly for every `v > 8.3`, which
+/// would tie 7% of a Cauchy sample's values and change the truth of what is measured.
 ///
 /// ```
-/// let x = ndarray::array![[0.0, 4.0, 0.0, 2.0, 2.0, 0.0]];
+/// let x = ndarray::array![[0.0, 4.0, 0.0, 0.0, 2.0, 0.0]];
 /// let y = rbig_tasks::monotone_maps(&x);
-/// assert_eq!(y.row(0).to_vec(), vec![0.5, 8.0, 0.0, 1f64.exp(), 8.0, 0.5]);
+/// assert_eq!(y.row(0).to_vec(), vec![0.5, 8.0, 0.0, 1.0, 8.0, 0.5]);
 /// ```
 pub fn monotone_maps(x: &Array2<f64>) -> Array2<f64> {
     let mut out = x.clone();
     for (j, mut column) in out.columns_mut().into_iter().enumerate() {
         match j % 5 {
-            0 => column.mapv_inplace(normal_cdf),
+            0 => column.mapv_inplace(|v| normal_cdf(v.asinh() / 4.0)),
             1 => column.mapv_inplace(|v| v * v.abs().sqrt()),
             2 => column.mapv_inplace(f64::asinh),
-            3 => column.mapv_inplace(|v| (v / 2.0).exp()),
+            3 => column.mapv_inplace(|v| (v.asinh() / 2.0).exp()),
             _ => column.mapv_inplace(|v| v * v * v),
         }
     }
