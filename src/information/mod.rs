@@ -367,7 +367,8 @@ fn copula_scores(x: ArrayView2<'_, f64>, params: &RbigValidParams) -> Result<Opt
     let (n, d) = x.dim();
     let columns = x.t().as_standard_layout().into_owned();
     let null = NullModel::new(n, d, params.rotation(), params.knots());
-    let non_gaussian = null.any_non_gaussian(columns.view(), &row_entropies(columns.view())?, params.significance());
+    let entropies = row_entropies(columns.view())?;
+    let non_gaussian = null.any_clearly_non_gaussian(columns.view(), &entropies, params.significance());
     Ok(non_gaussian.then(|| copula::copula_scores(x, params.seed())))
 }
 
