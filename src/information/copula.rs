@@ -22,7 +22,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use statrs::function::gamma::ln_gamma;
 
 use crate::numeric::normal::std_normal_quantile;
-use crate::numeric::{argsort_floats, equal_runs, mean_and_covariance, sort_floats, to_nalgebra};
+use crate::numeric::{argsort_floats, correlation, equal_runs, mean_and_covariance, sort_floats, to_nalgebra};
 
 /// The random stream of the scores, apart from the seed's other uses.
 const SCORE_STREAM: u64 = 0x00C0_B10A;
@@ -86,10 +86,11 @@ impl Reference {
     /// density with correlation matrix `R` at a point whose Mahalanobis square is `q`,
     /// as functions.
     fn ln_density(self, d: usize) -> (impl Fn(f64) -> f64, impl Fn(f64) -> f64) {
-        let (nu, df) = match self {
-            Reference::Gaussian => (f64::INFINITY, d as f64),
-            Reference::StudentT(nu) => (nu, d as f64),
+        let nu = match self {
+            Reference::Gaussian => f64::INFINITY,
+            Reference::StudentT(nu) => nu,
         };
+        let df = d as f64;
         let constant = |k: f64| {
             if nu.is_infinite() {
                 -0.5 * k * (2.0 * std::f64::consts::PI).ln()
@@ -126,9 +127,7 @@ fn rank_scores(x: ArrayView2<'_, f64>, table: &[f64]) -> Array2<f64> {
 /// matrix. `None` when `R` is singular.
 fn copula_log_likelihood(z: ArrayView2<'_, f64>, reference: Reference) -> Option<f64> {
     let (d, n) = z.dim();
-    let (_, cov) = mean_and_covariance(z, None);
-    let sd = cov.diag().mapv(f64::sqrt);
-    let corr = Array2::from_shape_fn((d, d), |(i, j)| cov[(i, j)] / (sd[i] * sd[j]));
+    let corr = correlation(&mean_and_covariance(z, None).1);
     let chol = Cholesky::new(to_nalgebra(corr.view()))?;
     let half_ln_det: f64 = chol.l_dirty().diagonal().iter().map(|v| v.ln()).sum();
     let (ln_marginal, ln_joint) = reference.ln_density(d);

@@ -210,7 +210,7 @@ pub fn total_correlation<S: Data<Elem = f64>>(
     params: &RbigParams,
 ) -> Result<InformationEstimate> {
     let as_given = total_correlation_of(x.view(), params)?;
-    match copula_scores(x.view(), params.check_ref()?)? {
+    match copula_front(x.view(), params.check_ref()?)? {
         None => Ok(as_given),
         Some(z) => Ok(larger(as_given, total_correlation_of(z.view(), params)?)),
     }
@@ -270,7 +270,7 @@ pub fn mutual_information<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     let params = params.check_ref()?;
     let joint = concatenate(Axis(1), &[x.view(), y.view()]).expect("same number of rows");
     let as_given = mutual_information_of(joint.view(), x.ncols(), params)?;
-    match copula_scores(joint.view(), params)? {
+    match copula_front(joint.view(), params)? {
         None => Ok(as_given),
         Some(z) => Ok(larger(as_given, mutual_information_of(z.view(), x.ncols(), params)?)),
     }
@@ -363,7 +363,7 @@ fn standard_error(contributions: &Array1<f64>, noise_variance: f64) -> f64 {
 /// The copula scores of `x` ([`copula::copula_scores`]), unless every column looks
 /// Gaussian (then `None`: ranks would only blur near-exact linear relations, since each
 /// column's empirical CDF is off by O(1/√n); a 50-D Gaussian's TC came out 0.7 nats low).
-fn copula_scores(x: ArrayView2<'_, f64>, params: &RbigValidParams) -> Result<Option<Array2<f64>>> {
+fn copula_front(x: ArrayView2<'_, f64>, params: &RbigValidParams) -> Result<Option<Array2<f64>>> {
     let (n, d) = x.dim();
     let columns = x.t().as_standard_layout().into_owned();
     let null = NullModel::new(n, d, params.rotation(), params.knots());

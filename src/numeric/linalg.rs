@@ -4,7 +4,7 @@
 use nalgebra::{DMatrix, SymmetricEigen};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
 
-use super::{mean_and_covariance, row_magnitudes};
+use super::{correlation, mean_and_covariance, row_magnitudes};
 
 /// The nalgebra copy of a matrix.
 pub(crate) fn to_nalgebra(m: ArrayView2<'_, f64>) -> DMatrix<f64> {
@@ -68,8 +68,7 @@ pub(crate) fn linearly_dependent(x: ArrayView2<'_, f64>) -> bool {
         return false;
     }
     let (_, cov) = mean_and_covariance(x, Some(&row_magnitudes(x)));
-    let sd = cov.diag().mapv(f64::sqrt);
-    let corr = Array2::from_shape_fn((d, d), |(i, j)| cov[(i, j)] / (sd[i] * sd[j]));
+    let corr = correlation(&cov);
     if corr.iter().any(|v| !v.is_finite()) {
         return false; // left to the per-column checks (constant or subnormal columns)
     }

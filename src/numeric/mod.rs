@@ -18,7 +18,9 @@ pub(crate) use null_cache::registry::clear_null_caches;
 pub(crate) use null_cache::NullCache;
 pub(crate) use sort::{argsort_floats, sort_floats};
 pub(crate) use spacing::{spacing_entropy, spacing_window};
-pub(crate) use stats::{ln_sd, mean_and_covariance, mean_var, population_mean_var, row_magnitudes, variance_about};
+pub(crate) use stats::{
+    correlation, ln_sd, mean_and_covariance, mean_var, population_mean_var, row_magnitudes, variance_about,
+};
 pub(crate) use ties::{equal_runs, lattice_step, spread_ties};
 
 /// Samples per parallel work item in the per-sample loops. Fixed (not derived from the

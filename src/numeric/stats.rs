@@ -67,6 +67,12 @@ pub(crate) fn mean_and_covariance(x: ArrayView2<'_, f64>, scale: Option<&Array1<
     (mean, cov)
 }
 
+/// The correlation matrix of a covariance matrix.
+pub(crate) fn correlation(cov: &Array2<f64>) -> Array2<f64> {
+    let sd = cov.diag().mapv(f64::sqrt);
+    Array2::from_shape_fn(cov.dim(), |(i, j)| cov[(i, j)] / (sd[i] * sd[j]))
+}
+
 /// The largest magnitude of each row of `x` (1 for an all-zero row): dividing by it
 /// before squaring keeps moments of data near 1e300 from overflowing, and leaves the
 /// correlation unchanged.

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::bijector::{par_forward, Bijector};
 use crate::numeric::{
-    apply_affine, descending_eigen, from_nalgebra, full_rank, mean_and_covariance, row_magnitudes, to_nalgebra,
+    apply_affine, correlation, descending_eigen, from_nalgebra, full_rank, mean_and_covariance, row_magnitudes,
+    to_nalgebra,
 };
 use crate::rotation::{fastica, fastica_subsample, ICA_MAX_ITER};
 
@@ -93,13 +94,12 @@ pub(crate) enum UnmixingError {
 impl Unmixing {
     /// Fits the layer to the `d × n` block `x` (rows = dimensions, none constant).
     pub(crate) fn fit(x: ArrayView2<'_, f64>) -> Result<Self, UnmixingError> {
-        let d = x.nrows();
         let magnitude = row_magnitudes(x);
         let (mean, cov) = mean_and_covariance(x, Some(&magnitude));
         let mean = mean * &magnitude;
         let sd_scaled = cov.diag().mapv(f64::sqrt);
         let sd = &sd_scaled * &magnitude;
-        let corr = Array2::from_shape_fn((d, d), |(i, j)| cov[(i, j)] / (sd_scaled[i] * sd_scaled[j]));
+        let corr = correlation(&cov);
         let (eigenvalues, v) = descending_eigen(corr.view());
         if !full_rank(&eigenvalues) {
             return Err(UnmixingError::Singular);
