@@ -368,7 +368,7 @@ fn copula_front(x: ArrayView2<'_, f64>, params: &RbigValidParams) -> Result<Opti
     let columns = x.t().as_standard_layout().into_owned();
     let null = NullModel::new(n, d, params.rotation(), params.knots());
     let entropies = row_entropies(columns.view())?;
-    let non_gaussian = null.any_clearly_non_gaussian(columns.view(), &entropies, params.significance());
+    let non_gaussian = null.any_non_gaussian(columns.view(), &entropies, params.significance());
     Ok(non_gaussian.then(|| copula::copula_scores(x, params.seed())))
 }
 
