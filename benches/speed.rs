@@ -15,7 +15,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use linfa::traits::Fit;
 use linfa::DatasetBase;
 use ndarray::{s, Array2};
-use rbig::information::{entropy, mutual_information};
+use rbig::information::{entropy, mutual_information, total_correlation};
 use rbig::internals::{clear_null_cache, LayerStages};
 use rbig::{ParamGuard, Rbig, RotationKind};
 use rbig_tasks::{factor_gaussian, suite};
@@ -87,10 +87,22 @@ fn score(c: &mut Criterion) {
     group.finish();
 }
 
-/// Mutual information of two 5-D blocks at n = 5000, and joint entropy at n = 1e5, d = 50.
+/// Total correlation of the correlated Gaussian at n = 1e5, d = 10 and mutual information
+/// of two 5-D blocks at n = 5000, each in both estimator modes; joint entropy at n = 1e5,
+/// d = 50.
 fn information(c: &mut Criterion) {
     let mut group = c.benchmark_group("information");
     group.sample_size(10);
+    let x = factor_gaussian(10, 0).sample(100_000, 0);
+    for rotation in [RotationKind::Pca, RotationKind::Ica] {
+        let params = Rbig::params().rotation(rotation);
+        group.bench_function(format!("total correlation n=1e5 d=10 {rotation:?}"), |b| {
+            b.iter(|| {
+                clear_null_cache();
+                total_correlation(&x, &params).expect("tc")
+            })
+        });
+    }
     let x = task_sample("gaussian-d10 MI", 5000);
     for rotation in [RotationKind::Pca, RotationKind::Ica] {
         let params = Rbig::params().rotation(rotation);

@@ -99,7 +99,15 @@ pub(crate) fn fit_pre_steps(
         }
     }
     let mut radial = None;
-    if let Some(r) = Radial::fit(work.view(), params.knots) {
+    // A spherical distribution whose projections all look Gaussian is Gaussian: with
+    // no component non-Gaussian there is no norm to correct (and on Gaussian data
+    // the trial costs as much as a layer).
+    let radial_fit = || {
+        null.any_non_gaussian(work.view(), &before, params.significance)
+            .then(|| Radial::fit(work.view(), params.knots))
+            .flatten()
+    };
+    if let Some(r) = radial_fit() {
         let mut trial = work.clone();
         let mut log_det = Array1::<f64>::zeros(n);
         par_forward(&r, trial.view_mut(), Some(log_det.view_mut()));

@@ -14,7 +14,7 @@ use crate::numeric::{
     apply_affine, correlation, descending_eigen, from_nalgebra, full_rank, mean_and_covariance, row_magnitudes,
     to_nalgebra,
 };
-use crate::rotation::{fastica, fastica_subsample, ICA_MAX_ITER};
+use crate::rotation::{fastica, fastica_subsample, UNMIXING_MAX_ITER};
 
 /// `y = A (x − μ)` with `A = U Λ^(-1/2) V D^(-1)`: `D` the column standard deviations, `V`
 /// and `Λ` the eigenvectors (rows) and eigenvalues of the correlation matrix, `U` an
@@ -120,7 +120,7 @@ impl Unmixing {
         // FastICA sees a subsample: whiten only that, not a copy of all of `x`.
         let mut z = fastica_subsample(x).to_owned();
         par_forward(&zca, z.view_mut(), None);
-        let u = fastica(z.view(), ICA_MAX_ITER).dot(&v.t());
+        let u = fastica(z.view(), UNMIXING_MAX_ITER).dot(&v.t());
         Self::try_from(UnmixingParts { mean, sd, v, eigenvalues, u }).map_err(|_| UnmixingError::Singular)
     }
 

@@ -12,7 +12,7 @@ mod ica;
 mod pca;
 mod random;
 
-pub(crate) use ica::{fastica, fastica_subsample, ICA_MAX_ITER};
+pub(crate) use ica::{fastica, fastica_subsample, UNMIXING_MAX_ITER};
 pub(crate) use pca::fit_pca;
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2};
