@@ -266,6 +266,12 @@ impl ParamGuard for RbigParams {
             if k < 2 {
                 return bad("knots", "need at least 2 knots");
             }
+            if k > Knots::MAX_FIXED {
+                return bad(
+                    "knots",
+                    "at most 50,000 knots (a map's segments are indexed in 16 bits, tail knots included)",
+                );
+            }
         }
         Ok(p)
     }

@@ -335,3 +335,107 @@ fn info_shows_what_ica_mode_fitted_before_the_layers() {
     let total = info["total_correlation"].as_f64().unwrap();
     assert!((pre["tc_reduction"].as_f64().unwrap() + layers - total).abs() < 1e-9, "{info}");
 }
+
+/// Runs the tool with `input` written into its standard input through a pipe.
+fn rbig_piped(args: &[&dyn AsRef<std::ffi::OsStr>], input: Vec<u8>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rbig"))
+        .args(args.iter().map(|a| a.as_ref()))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Written from another thread, in small pieces: the reader sees a real pipe that
+    // delivers its bytes a few at a time.
+    let writer = std::thread::spawn(move || {
+        for piece in input.chunks(4093) {
+            if stdin.write_all(piece).is_err() {
+                break;
+            }
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+#[test]
+fn pipes_and_dash_read_exactly_what_the_file_holds() {
+    let dir = Dir::new("pipes");
+    let x = common::banana(3000, 11);
+    let csv = dir.path("d.csv");
+    write_csv(&csv, &x);
+    let tsv = dir.path("d.tsv");
+    let text: String = x.rows().into_iter().map(|r| format!("{}\t{}\n", r[0], r[1])).collect();
+    std::fs::write(&tsv, format!("# tab-separated\nx\ty\n{text}")).unwrap();
+    let npy = dir.path("d.npy");
+    write_npy(&npy, &x).unwrap();
+    for (i, file) in [&csv, &tsv, &npy].into_iter().enumerate() {
+        let from_file = dir.path(&format!("file{i}.rbig"));
+        ok(&rbig(&[&"fit", file, &"-o", &from_file, &"--rotation", &"pca"]));
+        for (j, source) in ["-", "/dev/stdin"].into_iter().enumerate() {
+            let from_pipe = dir.path(&format!("pipe{i}{j}.rbig"));
+            let out =
+                rbig_piped(&[&"fit", &source, &"-o", &from_pipe, &"--rotation", &"pca"], std::fs::read(file).unwrap());
+            assert_eq!(json(&out)["n"], 3000, "{file:?} through {source}");
+            assert_eq!(std::fs::read(&from_pipe).unwrap(), std::fs::read(&from_file).unwrap(), "{file:?} via {source}");
+        }
+    }
+}
+
+#[test]
+fn closed_and_full_standard_output_are_not_panics() {
+    let dir = Dir::new("stdout");
+    let (train, _) = banana_files(&dir);
+    let model = dir.path("m.rbig");
+    ok(&rbig(&[&"fit", &train, &"-o", &model, &"--rotation", &"pca"]));
+    let refit = dir.path("m2.rbig");
+    let commands: [Vec<&dyn AsRef<std::ffi::OsStr>>; 4] = [
+        vec![&"info", &model],
+        vec![&"tc", &train, &"--rotation", &"pca"],
+        vec![&"sample", &model, &"-n", &"100000"],
+        vec![&"fit", &train, &"-o", &refit, &"--rotation", &"pca", &"--force"],
+    ];
+    for args in &commands {
+        // A reader that has gone away (`| head -0`): quiet success, as for any filter.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rbig"))
+            .args(args.iter().map(|a| a.as_ref()))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && !err.contains("panicked"), "{:?}: {:?} {err}", args[0].as_ref(), out.status);
+        // A full device: an error naming standard output, exit 1.
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_rbig"))
+            .args(args.iter().map(|a| a.as_ref()))
+            .stdout(full)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{:?}: {err}", args[0].as_ref());
+        assert!(err.contains("standard output") && !err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn dash_is_standard_output_for_tables_and_refused_for_models() {
+    let dir = Dir::new("dash-out");
+    let (train, x) = banana_files(&dir);
+    let model = dir.path("m.rbig");
+    ok(&rbig(&[&"fit", &train, &"-o", &model, &"--rotation", &"pca"]));
+    let scores = parse_csv(&ok(&rbig(&[&"score", &model, &train, &"-o", &"-"])));
+    assert_eq!(scores.len(), x.nrows());
+    assert!(dir.entries().iter().all(|e| e != "-"), "no file named -: {:?}", dir.entries());
+    // A model file is binary: it never goes to a terminal or a pipe by accident.
+    bad_input(&rbig(&[&"fit", &train, &"-o", &"-"]), &["-o -", "file name"]);
+    // Standard input can be read once.
+    let input = std::fs::read(&train).unwrap();
+    bad_input(&rbig_piped(&[&"mi", &"-", &"-"], input.clone()), &["standard input", "once"]);
+    bad_input(&rbig_piped(&[&"kld", &"-", &"-"], input), &["standard input", "once"]);
+}

@@ -153,3 +153,97 @@ fn a_fitted_model_is_shared_across_threads() {
         }
     });
 }
+
+/// A `.npy` file: version 1 header declaring `descr` and `shape` (as Python writes
+/// them, e.g. `(3, 2)` or `()`), then `data`.
+fn npy_bytes(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+/// Reads `bytes` as the file `name`; the error message (which must name the file).
+fn read_error(dir: &TempDir, name: &str, bytes: &[u8]) -> String {
+    let path = dir.path(name);
+    std::fs::write(&path, bytes).unwrap();
+    match rbig::io::read_matrix(&path) {
+        Ok(x) => panic!("{name}: read a {:?} matrix", x.dim()),
+        Err(e) => {
+            let message = e.to_string();
+            assert!(message.contains(name), "{message:?} does not name the file");
+            message
+        }
+    }
+}
+
+#[test]
+fn npy_headers_are_checked_before_any_allocation() {
+    let dir = TempDir::new("npy-headers");
+    let values: Vec<u8> = (0..200).flat_map(|i| f64::from(i).to_le_bytes()).collect();
+    // 10^12 rows declared, 200 values present: refused before allocating 16 TB.
+    let e = read_error(&dir, "huge.npy", &npy_bytes("<f8", "(1000000000000, 2)", &values));
+    assert!(e.contains("declares shape (1000000000000, 2)") && e.contains("1600 bytes"), "{e}");
+    // A shape whose byte count overflows.
+    let e = read_error(&dir, "overflow.npy", &npy_bytes("<f8", "(18446744073709551615, 3)", &values));
+    assert!(e.contains("overflows"), "{e}");
+    // Too short and too long for the shape.
+    assert!(read_error(&dir, "short.npy", &npy_bytes("<f8", "(101, 2)", &values)).contains("holds 1600 bytes"));
+    assert!(read_error(&dir, "long.npy", &npy_bytes("<f8", "(99, 2)", &values)).contains("holds 1600 bytes"));
+    // Not a matrix.
+    let e = read_error(&dir, "cube.npy", &npy_bytes("<f8", "(5, 5, 8)", &values));
+    assert!(e.contains("3-D array of shape (5, 5, 8)"), "{e}");
+    let e = read_error(&dir, "scalar.npy", &npy_bytes("<f8", "()", &values[..8]));
+    assert!(e.contains("0-D array"), "{e}");
+    // Complex numbers and strings are not data this tool models.
+    assert!(read_error(&dir, "complex.npy", &npy_bytes("<c16", "(100,)", &values)).contains("'<c16' is not supported"));
+    // A header length beyond the file, and a truncated magic.
+    let mut bad = npy_bytes("<f8", "(100, 2)", &values);
+    bad[8] = 0xff;
+    bad[9] = 0xff;
+    assert!(read_error(&dir, "cut.npy", &bad[..200]).contains("header is cut short"));
+    assert!(read_error(&dir, "magic.npy", b"\x93NUM").contains("NumPy magic"));
+    // A .npz archive (a zip file) is named as such, whatever its extension.
+    assert!(read_error(&dir, "arrays.npz", b"PK\x03\x04\x14\x00\x00\x00").contains("zip archive"));
+}
+
+#[test]
+fn integer_and_boolean_npy_files_are_read_as_numbers() {
+    let dir = TempDir::new("npy-types");
+    let ints = array![[1i64, -2], [3, 4], [-5, 6]];
+    let path = dir.path("i64.npy");
+    ndarray_npy::write_npy(&path, &ints).unwrap();
+    assert_eq!(rbig::io::read_matrix(&path).unwrap(), ints.mapv(|v| v as f64));
+    let bytes = array![[7u8, 0], [255, 1]];
+    ndarray_npy::write_npy(dir.path("u8.npy"), &bytes).unwrap();
+    assert_eq!(rbig::io::read_matrix(dir.path("u8.npy")).unwrap(), bytes.mapv(f64::from));
+    let flags = ndarray::arr1(&[true, false, true]);
+    ndarray_npy::write_npy(dir.path("bool.npy"), &flags).unwrap();
+    assert_eq!(rbig::io::read_matrix(dir.path("bool.npy")).unwrap(), array![[1.0], [0.0], [1.0]]);
+    let small = array![[1i16, 2], [3, 4]];
+    ndarray_npy::write_npy(dir.path("i16.npy"), &small).unwrap();
+    assert_eq!(rbig::io::read_matrix(dir.path("i16.npy")).unwrap(), small.mapv(f64::from));
+}
+
+#[test]
+fn knot_counts_beyond_the_maps_index_are_refused_up_front() {
+    use rbig::Knots;
+    // 65,536 knots on 1e5 rows once panicked in the null simulation (the map's
+    // segment index is 16-bit); now the parameter check names it.
+    let x = standard_normal(100_000, 1, 3);
+    for k in [65_536, 100_000, usize::MAX] {
+        match Rbig::params().knots(Knots::Fixed(k)).check() {
+            Err(RbigError::InvalidParameter { name, .. }) => assert_eq!(name, "knots"),
+            other => panic!("{k} knots: {:?}", other.map(|_| ())),
+        }
+    }
+    // The largest count allowed fits (each marginal map and the null simulation).
+    let h = rbig::information::entropy(&x, &Rbig::params().knots(Knots::Fixed(Knots::MAX_FIXED)));
+    assert!(h.is_ok_and(|h| h.value().is_finite()));
+}

@@ -14,9 +14,10 @@ Examples:
   rbig mi data.csv --split 3 --units bits
   rbig entropy data.npy
 
-Data files: CSV or TSV (a header row and # comment lines are skipped) or .npy (f64 or
-f32), rows = samples. Results go to stdout as CSV unless -o is given; an -o path ending
-in .npy writes .npy. Existing files are never replaced without --force.
+Data files: CSV or TSV (a header row and # comment lines are skipped) or .npy (floats,
+integers or booleans), rows = samples; - reads standard input. Results go to stdout as
+CSV unless -o names a file; an -o path ending in .npy writes .npy. Existing files are
+never replaced without --force.
 
 Exit codes: 0 success; 2 bad input or usage (a bad cell, a ragged row, wrong
 dimensions, an existing output file without --force); 1 any other failure (unreadable
@@ -99,7 +100,7 @@ pub(crate) struct EstimatorArgs {
 
 #[derive(Args)]
 pub(crate) struct OutputArgs {
-    /// Output file (.npy or CSV); CSV on stdout when absent.
+    /// Output file (.npy or CSV); CSV on stdout when absent or `-`.
     #[arg(short, long)]
     pub(crate) output: Option<PathBuf>,
     /// Replace an existing output file.

@@ -36,6 +36,37 @@ fn usage(message: impl Into<String>) -> Failure {
     Failure { message: message.into(), code: 2 }
 }
 
+/// `-`, standard input or output.
+fn is_dash(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// The result of writing to standard output: a reader that has gone away (`| head`) is
+/// its choice, not a failure; any other error (a full disk) is one.
+fn stdout_result(written: std::io::Result<()>) -> Result<(), Failure> {
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure { message: format!("writing standard output: {e}"), code: 1 })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Prints one line (a JSON report) on standard output.
+fn print_line(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    stdout_result(writeln!(out, "{text}").and_then(|()| out.flush()))
+}
+
+/// Refuses to read standard input twice (the second read would see nothing).
+fn read_stdin_once(paths: [&Path; 2]) -> Result<(), Failure> {
+    if paths.iter().all(|p| is_dash(p)) {
+        return Err(usage("standard input can be read once: give at most one data file as -"));
+    }
+    Ok(())
+}
+
 fn load_model(path: &Path) -> Result<Rbig, Failure> {
     Rbig::load(path).map_err(|e| match e {
         // Name the file: these errors do not carry it.
@@ -114,10 +145,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             let draws = load_model(&model)?.sample(n, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
             emit(&out, &draws)
         }
-        Command::Info { model } => {
-            println!("{}", info_json(&load_model(&model)?));
-            Ok(())
-        }
+        Command::Info { model } => print_line(&info_json(&load_model(&model)?).to_string()),
         Command::Entropy { data, est } => {
             let x = read_matrix(&data)?;
             warn_point_masses(&data, &x, quiet);
@@ -129,10 +157,14 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             estimate("total_correlation", &est, |p| information::total_correlation(&x, p))
         }
         Command::Mi { x, y, split, est } => {
+            if let Some(y) = &y {
+                read_stdin_once([&x, y])?;
+            }
             let (a, b) = blocks(&x, y, split)?;
             estimate("mutual_information", &est, |p| information::mutual_information(&a, &b, p))
         }
         Command::Kld { p, q, est } => {
+            read_stdin_once([&p, &q])?;
             let (xp, xq) = (read_matrix(&p)?, read_matrix(&q)?);
             estimate("kl_divergence", &est, |params| information::kl_divergence(&xp, &xq, params))
         }
@@ -151,6 +183,9 @@ fn fit(
     force: bool,
     quiet: bool,
 ) -> Result<(), Failure> {
+    if is_dash(output) {
+        return Err(usage("-o -: a model file is binary and does not go to standard output; give it a file name"));
+    }
     check_output(Some(output), force)?;
     let p = params.check()?;
     let mut x = read_matrix(data)?;
@@ -180,8 +215,7 @@ fn fit(
     } else {
         model.save(output)?;
     }
-    println!("{}", fit_json(&model, seconds, widths));
-    Ok(())
+    print_line(&fit_json(&model, seconds, widths).to_string())
 }
 
 /// The two blocks of `rbig mi`: two files, or one file split after `split` columns.
@@ -216,25 +250,20 @@ fn estimate(
 ) -> Result<(), Failure> {
     let start = Instant::now();
     let value = f(&builder(est.rotation, &est.fit))?;
-    println!("{}", estimate_json(key, value, est.units, start.elapsed().as_secs_f64()));
-    Ok(())
+    print_line(&estimate_json(key, value, est.units, start.elapsed().as_secs_f64()).to_string())
 }
 
 fn emit(out: &OutputArgs, x: &Array2<f64>) -> Result<(), Failure> {
     match &out.output {
-        Some(path) => Ok(write_matrix(path, x.view(), out.force)?),
-        None => match write_csv(std::io::stdout().lock(), x.view()) {
-            // A closed pipe (`| head`) is the reader's choice, not a failure.
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure { message: e.to_string(), code: 1 }),
-            _ => Ok(()),
-        },
+        Some(path) if !is_dash(path) => Ok(write_matrix(path, x.view(), out.force)?),
+        _ => stdout_result(write_csv(std::io::stdout().lock(), x.view())),
     }
 }
 
 /// Refuses early, before any work, to replace an existing output file.
 fn check_output(path: Option<&Path>, force: bool) -> Result<(), Failure> {
     match path {
-        Some(p) if !force && p.exists() => Err(RbigError::FileExists(p.to_path_buf()).into()),
+        Some(p) if !force && !is_dash(p) && p.exists() => Err(RbigError::FileExists(p.to_path_buf()).into()),
         _ => Ok(()),
     }
 }

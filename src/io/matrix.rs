@@ -3,17 +3,18 @@
 //! Text files may start with a header row (a first row in which no cell is a number is
 //! skipped) and contain `#` comment lines; the delimiter is a tab for `.tsv`/`.tab`
 //! files or when the first line has tabs but no commas, a comma otherwise. `.npy` files
-//! may hold `f64` or `f32`, in C or Fortran order, 2-D (or 1-D: one column).
+//! may hold floats (`f64`, `f32`), integers or booleans, in C or Fortran order, 2-D (or
+//! 1-D: one column). `-` is standard input.
 //!
 //! Every value must be a finite number: an empty cell, `NaN`, `inf` or text is an error
 //! naming the file, line and column. Written numbers use the shortest representation
 //! that reads back to the same `f64`.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
-use ndarray::{Array1, Array2, ArrayView2};
-use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WriteNpyExt};
 
 use crate::error::{RbigError, Result};
 use crate::io::write_atomic;
@@ -26,7 +27,9 @@ fn is_npy(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"))
 }
 
-/// Reads a data file (`.npy` by extension, CSV/TSV otherwise) into an `n × d` matrix.
+/// Reads a data file into an `n × d` matrix: `.npy` by extension or by its magic
+/// bytes, CSV/TSV otherwise. `-` reads standard input; pipes and FIFOs are read once,
+/// front to back, so they give exactly what the same bytes in a file give.
 ///
 /// ```
 /// let dir = std::env::temp_dir().join(format!("rbig-doc-read-{}", std::process::id()));
@@ -41,56 +44,217 @@ fn is_npy(path: &Path) -> bool {
 ///
 /// # Errors
 /// [`RbigError::BadCell`], [`RbigError::RaggedRow`], [`RbigError::UnreadableData`] (no
-/// rows, malformed `.npy`, wrong element type) and [`RbigError::Io`].
+/// rows; a `.npy` that is malformed, not 1-D or 2-D, of an unsupported element type, or
+/// whose declared shape does not match its length; a `.npz` archive) and
+/// [`RbigError::Io`].
 pub fn read_matrix(path: impl AsRef<Path>) -> Result<Array2<f64>> {
     let path = path.as_ref();
-    if is_npy(path) {
-        read_npy(path)
+    let mut input = open_input(path)?;
+    let magic = input.read_prefix(NPY_MAGIC.len() as u64, path)?;
+    if magic.starts_with(ZIP_MAGIC) {
+        return Err(unreadable(
+            path,
+            "a zip archive (.npz?): save one array with numpy.save (np.save('x.npy', np.load(f)['name']))",
+        ));
+    }
+    if is_npy(path) || magic == NPY_MAGIC {
+        decode_npy(input, magic, path)
     } else {
-        read_text(path)
+        read_text(input, magic, path)
     }
 }
 
-fn read_npy(path: &Path) -> Result<Array2<f64>> {
-    // Straight from the file into the array: a large file is never held twice (once as
-    // bytes, once parsed). Each element type is tried on a fresh reader; a wrong type
-    // is detected in the header, before any data are read.
-    let open = || {
-        std::fs::File::open(path)
-            .map(BufReader::new)
-            .map_err(|source| RbigError::Io { path: path.to_path_buf(), source })
-    };
-    decode_npy(open, path)
+/// An input opened once: a file, or standard input for `-`. Whatever is read to sniff
+/// the format is handed back in front of the rest, so pipes and FIFOs (which cannot be
+/// reopened) lose nothing.
+struct Input {
+    reader: Box<dyn Read>,
+    /// Bytes left to read, when the input is a regular file (its length is known).
+    remaining: Option<u64>,
 }
+
+fn open_input(path: &Path) -> Result<Input> {
+    let io_error = |source| RbigError::Io { path: path.to_path_buf(), source };
+    if path == Path::new("-") {
+        return Ok(Input { reader: Box::new(std::io::stdin().lock()), remaining: None });
+    }
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let meta = file.metadata().map_err(io_error)?;
+    if meta.is_dir() {
+        return Err(unreadable(path, "a directory, not a data file"));
+    }
+    let remaining = meta.is_file().then_some(meta.len());
+    Ok(Input { reader: Box::new(file), remaining })
+}
+
+impl Input {
+    /// Reads up to `n` bytes (fewer only at the end of the input), allocating only what
+    /// arrives: `n` may come from a corrupt header.
+    fn read_prefix(&mut self, n: u64, path: &Path) -> Result<Vec<u8>> {
+        let mut prefix = Vec::new();
+        (&mut self.reader)
+            .take(n)
+            .read_to_end(&mut prefix)
+            .map_err(|source| RbigError::Io { path: path.to_path_buf(), source })?;
+        if let Some(r) = &mut self.remaining {
+            *r = r.saturating_sub(prefix.len() as u64);
+        }
+        Ok(prefix)
+    }
+
+    /// The whole input again, `consumed` first.
+    fn rewound(self, consumed: Vec<u8>) -> impl Read {
+        std::io::Cursor::new(consumed).chain(self.reader)
+    }
+}
+
+const NPY_MAGIC: &[u8] = b"\x93NUMPY";
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+/// Largest `.npy` header accepted (NumPy writes a few hundred bytes).
+const MAX_NPY_HEADER: u64 = 1 << 20;
 
 /// Parses the bytes of a `.npy` file as [`read_matrix`] does (for fuzzing the parser).
 #[cfg(feature = "internals")]
 pub fn parse_npy_bytes(bytes: &[u8]) -> Result<Array2<f64>> {
-    decode_npy(|| Ok(bytes), Path::new("<bytes>"))
+    let path = Path::new("<bytes>");
+    let mut input =
+        Input { reader: Box::new(std::io::Cursor::new(bytes.to_vec())), remaining: Some(bytes.len() as u64) };
+    let magic = input.read_prefix(NPY_MAGIC.len() as u64, path)?;
+    decode_npy(input, magic, path)
 }
 
-fn decode_npy<R: std::io::Read>(mut open: impl FnMut() -> Result<R>, path: &Path) -> Result<Array2<f64>> {
-    let column = |v: Array1<f64>| v.insert_axis(ndarray::Axis(1));
-    let mut last_error = String::new();
-    let mut matrix = None;
-    for kind in 0..4 {
-        let reader = open()?;
-        let decoded = match kind {
-            0 => Array2::<f64>::read_npy(reader),
-            1 => Array2::<f32>::read_npy(reader).map(|m| m.mapv(f64::from)),
-            2 => Array1::<f64>::read_npy(reader).map(column),
-            _ => Array1::<f32>::read_npy(reader).map(|v| column(v.mapv(f64::from))),
+/// What a `.npy` header declares.
+struct NpyHeader {
+    descr: String,
+    shape: Vec<usize>,
+}
+
+impl NpyHeader {
+    /// Parses the header dictionary, e.g. `{'descr': '<f8', 'fortran_order': False,
+    /// 'shape': (3, 2), }`.
+    fn parse(text: &str) -> std::result::Result<Self, String> {
+        let value_after = |key: &str| {
+            let at = text.find(&format!("'{key}'")).ok_or(format!("no '{key}' in the header"))?;
+            let rest = text[at + key.len() + 2..].trim_start();
+            rest.strip_prefix(':').map(str::trim_start).ok_or(format!("malformed '{key}' in the header"))
         };
-        match decoded {
-            Ok(m) => {
-                matrix = Some(m);
-                break;
-            }
-            Err(e) => last_error = e.to_string(),
+        let descr = value_after("descr")?;
+        let descr = descr
+            .strip_prefix('\'')
+            .and_then(|d| d.split_once('\''))
+            .map(|(d, _)| d.to_string())
+            .ok_or("the element type is not a simple type (a structured array?)")?;
+        let shape = value_after("shape")?;
+        let inner = shape
+            .strip_prefix('(')
+            .and_then(|s| s.split_once(')'))
+            .map(|(s, _)| s)
+            .ok_or("malformed 'shape' in the header")?;
+        let shape = inner
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.trim_end_matches('L').parse::<usize>().map_err(|_| format!("bad dimension '{s}' in the shape")))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(Self { descr, shape })
+    }
+
+    /// Bytes per element, for the element types this reader converts to `f64`.
+    fn item_size(&self) -> Option<u64> {
+        let code = self.descr.trim_start_matches(['<', '>', '|', '=']);
+        match code {
+            "f8" | "i8" | "u8" => Some(8),
+            "f4" | "i4" | "u4" => Some(4),
+            "i2" | "u2" => Some(2),
+            "i1" | "u1" | "b1" | "b" | "B" | "?" => Some(1),
+            _ => None,
         }
     }
-    let matrix =
-        matrix.ok_or_else(|| unreadable(path, format!("not a 1-D or 2-D .npy array of f64 or f32 ({last_error})")))?;
+
+    fn shape_text(&self) -> String {
+        let dims: Vec<String> = self.shape.iter().map(usize::to_string).collect();
+        format!("({})", dims.join(", "))
+    }
+}
+
+/// Reads a `.npy` file whose first bytes, `magic`, have been read. The header is
+/// checked before any data: the declared shape must be 1-D or 2-D, its element type
+/// one of the real types, and its size what the file holds (a corrupt or hostile header
+/// cannot make the reader allocate what is not there).
+fn decode_npy(mut input: Input, magic: Vec<u8>, path: &Path) -> Result<Array2<f64>> {
+    if magic != NPY_MAGIC {
+        return Err(unreadable(path, "not a .npy file (it does not start with the NumPy magic bytes)"));
+    }
+    let version = input.read_prefix(2, path)?;
+    let len_bytes = match version.first() {
+        Some(1) => 2,
+        Some(2 | 3) => 4,
+        _ => return Err(unreadable(path, "unknown .npy format version")),
+    };
+    let len_field = input.read_prefix(len_bytes, path)?;
+    if len_field.len() as u64 != len_bytes {
+        return Err(unreadable(path, "the .npy header is cut short"));
+    }
+    let header_len = len_field.iter().rev().fold(0u64, |acc, &b| acc << 8 | u64::from(b));
+    if header_len > MAX_NPY_HEADER {
+        return Err(unreadable(path, format!("the .npy header claims {header_len} bytes: the file is corrupt")));
+    }
+    let header = input.read_prefix(header_len, path)?;
+    if header.len() as u64 != header_len {
+        return Err(unreadable(path, "the .npy header is cut short"));
+    }
+    let text = std::str::from_utf8(&header).map_err(|_| unreadable(path, "the .npy header is not text"))?;
+    let declared = NpyHeader::parse(text).map_err(|e| unreadable(path, format!("malformed .npy header: {e}")))?;
+    let shape = declared.shape_text();
+    if declared.shape.is_empty() || declared.shape.len() > 2 {
+        return Err(unreadable(
+            path,
+            format!(
+                "a {}-D array of shape {shape}: save a 2-D array (rows = samples) or a 1-D one",
+                declared.shape.len()
+            ),
+        ));
+    }
+    let item = declared.item_size().ok_or_else(|| {
+        unreadable(
+            path,
+            format!("element type '{}' is not supported: save floats, integers or booleans", declared.descr),
+        )
+    })?;
+    let data_len = declared
+        .shape
+        .iter()
+        .try_fold(item, |acc, &d| acc.checked_mul(d as u64))
+        .ok_or_else(|| unreadable(path, format!("the declared shape {shape} overflows")))?;
+    let mismatch = |found: u64| {
+        unreadable(
+            path,
+            format!(
+                "declares shape {shape} of '{}' ({data_len} bytes) but holds {found} bytes of data",
+                declared.descr
+            ),
+        )
+    };
+    let mut consumed = magic;
+    consumed.extend_from_slice(&version);
+    consumed.extend_from_slice(&len_field);
+    consumed.extend_from_slice(&header);
+    let one_d = declared.shape.len() == 1;
+    let descr = declared.descr.clone();
+    let decoded = match input.remaining {
+        Some(found) if found != data_len => return Err(mismatch(found)),
+        Some(_) => decode_npy_data(input.rewound(consumed), &descr, one_d),
+        None => {
+            // A pipe's length is known only by reading it: read at most what is declared
+            // (and one byte more, to tell that it is longer), growing as bytes arrive.
+            let data = input.read_prefix(data_len.saturating_add(1), path)?;
+            if data.len() as u64 != data_len {
+                return Err(mismatch(data.len() as u64));
+            }
+            decode_npy_data(std::io::Cursor::new(consumed).chain(std::io::Cursor::new(data)), &descr, one_d)
+        }
+    };
+    let matrix = decoded.map_err(|e| unreadable(path, format!("malformed .npy file: {e}")))?;
     if let Some(((r, c), v)) = matrix.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(RbigError::BadCell {
             path: path.to_path_buf(),
@@ -107,30 +271,81 @@ fn decode_npy<R: std::io::Read>(mut open: impl FnMut() -> Result<R>, path: &Path
     Ok(matrix)
 }
 
-fn delimiter(path: &Path) -> Result<u8> {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv") || e.eq_ignore_ascii_case("tab")) {
-        return Ok(b'\t');
-    }
-    let file = std::fs::File::open(path).map_err(|source| RbigError::Io { path: path.to_path_buf(), source })?;
-    for line in BufReader::new(file).lines() {
-        let line = line.map_err(|source| RbigError::Io { path: path.to_path_buf(), source })?;
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
+/// Decodes a whole `.npy` stream whose header has been checked, converting its
+/// elements to `f64` (integers beyond 2⁵³ round; booleans are 0 and 1).
+fn decode_npy_data(reader: impl Read, descr: &str, one_d: bool) -> std::result::Result<Array2<f64>, ReadNpyError> {
+    fn read<T: ReadableElement + Clone>(
+        reader: impl Read,
+        one_d: bool,
+        to_f64: fn(T) -> f64,
+    ) -> std::result::Result<Array2<f64>, ReadNpyError> {
+        if one_d {
+            Array1::<T>::read_npy(reader).map(|v| v.mapv(to_f64).insert_axis(Axis(1)))
+        } else {
+            Array2::<T>::read_npy(reader).map(|m| m.mapv(to_f64))
         }
-        return Ok(if t.contains('\t') && !t.contains(',') { b'\t' } else { b',' });
     }
-    Ok(b',')
+    match descr.trim_start_matches(['<', '>', '|', '=']) {
+        // Straight into the array: a large file is never held twice.
+        "f8" if one_d => Array1::<f64>::read_npy(reader).map(|v| v.insert_axis(Axis(1))),
+        "f8" => Array2::<f64>::read_npy(reader),
+        "f4" => read(reader, one_d, |v: f32| f64::from(v)),
+        "i8" => read(reader, one_d, |v: i64| v as f64),
+        "i4" => read(reader, one_d, |v: i32| f64::from(v)),
+        "i2" => read(reader, one_d, |v: i16| f64::from(v)),
+        "i1" | "b" => read(reader, one_d, |v: i8| f64::from(v)),
+        "u8" => read(reader, one_d, |v: u64| v as f64),
+        "u4" => read(reader, one_d, |v: u32| f64::from(v)),
+        "u2" => read(reader, one_d, |v: u16| f64::from(v)),
+        "u1" | "B" => read(reader, one_d, |v: u8| f64::from(v)),
+        // "b1" or "?": the only other codes `NpyHeader::item_size` lets through.
+        _ => read(reader, one_d, |v: bool| f64::from(u8::from(v))),
+    }
+}
+
+/// The delimiter of a text file: a tab for `.tsv`/`.tab` files or when the first data
+/// line has tabs but no commas, a comma otherwise.
+fn text_delimiter(path: &Path, first_line: &[u8]) -> u8 {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv") || e.eq_ignore_ascii_case("tab")) {
+        return b'\t';
+    }
+    if first_line.contains(&b'\t') && !first_line.contains(&b',') {
+        b'\t'
+    } else {
+        b','
+    }
 }
 
 fn parse_cell(cell: &str) -> Option<f64> {
     cell.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-fn read_text(path: &Path) -> Result<Array2<f64>> {
-    let delim = delimiter(path)?;
-    let file = std::fs::File::open(path).map_err(|source| RbigError::Io { path: path.to_path_buf(), source })?;
-    decode_text(file, delim, path)
+/// Reads CSV/TSV text whose first bytes, `start`, have been read: the lines up to the
+/// first data line are read to choose the delimiter, then everything is parsed from
+/// the start.
+fn read_text(input: Input, start: Vec<u8>, path: &Path) -> Result<Array2<f64>> {
+    let mut reader = BufReader::new(input.rewound(Vec::new()));
+    let mut consumed = start;
+    let mut line_start = 0;
+    // The line the sniffed prefix ends in continues in the reader.
+    let first_line = loop {
+        if let Some(end) = consumed[line_start..].iter().position(|&b| b == b'\n') {
+            let line = consumed[line_start..line_start + end].trim_ascii();
+            line_start += end + 1;
+            if !line.is_empty() && !line.starts_with(b"#") {
+                break line.to_vec();
+            }
+            continue;
+        }
+        let before = consumed.len();
+        reader.read_until(b'\n', &mut consumed).map_err(|source| RbigError::Io { path: path.to_path_buf(), source })?;
+        if consumed.len() == before {
+            // The end: the last line, unterminated, if any.
+            break consumed[line_start..].trim_ascii().to_vec();
+        }
+    };
+    let delim = text_delimiter(path, &first_line);
+    decode_text(std::io::Cursor::new(consumed).chain(reader), delim, path)
 }
 
 /// Parses CSV text as [`read_matrix`] does for a `.csv` file (for fuzzing the parser).

@@ -9,7 +9,8 @@ pub enum Knots {
     /// the classic bias–variance balance of a histogram-like density: more knots follow
     /// the data more closely, but each rests on fewer samples and the density gets noisy.
     Auto,
-    /// This many knots (at least 2), capped at the number of samples.
+    /// This many knots (at least 2, at most [`Knots::MAX_FIXED`]), capped at the number
+    /// of samples.
     Fixed(usize),
     /// Smoothed maps for density estimation: each knot `x` goes to `Φ⁻¹(F̃(x))`, where
     /// `F̃` is the empirical CDF smoothed by a Gaussian kernel of Silverman's bandwidth,
@@ -43,6 +44,10 @@ impl KnotPlan {
 }
 
 impl Knots {
+    /// Most knots [`Knots::Fixed`] may ask for: a map's segments are indexed in 16 bits,
+    /// and the tails may add knots beyond the count.
+    pub const MAX_FIXED: usize = 50_000;
+
     /// The knot plan for `n` samples.
     pub(crate) fn plan(self, n: usize) -> KnotPlan {
         let nf = n as f64;
