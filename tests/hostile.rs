@@ -247,3 +247,49 @@ fn knot_counts_beyond_the_maps_index_are_refused_up_front() {
     let h = rbig::information::entropy(&x, &Rbig::params().knots(Knots::Fixed(Knots::MAX_FIXED)));
     assert!(h.is_ok_and(|h| h.value().is_finite()));
 }
+
+/// `payload` framed as a format-3 model file with a valid checksum.
+fn model_file(payload: &[u8]) -> Vec<u8> {
+    let mut file = b"RBIGMODL".to_vec();
+    file.extend_from_slice(&3u32.to_le_bytes());
+    file.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    file.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    file.extend_from_slice(payload);
+    file
+}
+
+#[test]
+fn impossible_training_sizes_are_refused_on_loading() {
+    // The training size sets the noise simulations a loaded model runs for its standard
+    // errors: 2^64 rows would run forever. The payload starts with the dimension and the
+    // training rows as bincode varints (300 = 0xfb, then two bytes).
+    let x = standard_normal(300, 2, 4);
+    let bytes = Rbig::fit(&x).unwrap().to_bytes();
+    let payload = &bytes[24..];
+    assert_eq!(payload[..4], [2, 0xfb, 0x2c, 0x01]);
+    for rows in [u64::MAX, 1 << 50, 2] {
+        let mut forged = vec![2, 0xfd];
+        forged.extend_from_slice(&rows.to_le_bytes());
+        forged.extend_from_slice(&payload[4..]);
+        match Rbig::from_bytes(&model_file(&forged)) {
+            Err(RbigError::CorruptModel(msg)) => assert!(msg.contains("training rows"), "{msg}"),
+            other => panic!("{rows} rows: expected CorruptModel, got {:?}", other.map(|_| ())),
+        }
+    }
+}
+
+#[test]
+fn endless_and_huge_files_are_not_read_whole_to_find_they_are_not_models() {
+    // /dev/zero never ends; it was read until memory ran out.
+    assert!(matches!(Rbig::load("/dev/zero"), Err(RbigError::NotAModel)));
+    // A valid header declaring a huge payload over a short file: the length is checked
+    // against what is there, and only what is declared is ever read.
+    let dir = TempDir::new("endless");
+    let mut file = model_file(&[0u8; 100]);
+    file[12..20].copy_from_slice(&(1u64 << 60).to_le_bytes());
+    std::fs::write(dir.path("huge.rbig"), &file).unwrap();
+    match Rbig::load(dir.path("huge.rbig")) {
+        Err(RbigError::CorruptModel(msg)) => assert!(msg.contains("declares"), "{msg}"),
+        other => panic!("expected CorruptModel, got {:?}", other.map(|_| ())),
+    }
+}

@@ -23,6 +23,7 @@
 //! a model that computes garbage.
 
 use std::fs;
+use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -242,7 +243,16 @@ impl TryFrom<ModelV3> for Rbig {
 
 /// Reads a model file.
 pub(crate) fn read(path: &Path) -> Result<Rbig> {
-    let bytes = fs::read(path).map_err(|source| RbigError::Io { path: path.to_path_buf(), source })?;
+    let io_error = |source| RbigError::Io { path: path.to_path_buf(), source };
+    let mut file = fs::File::open(path).map_err(io_error)?;
+    let mut bytes = Vec::new();
+    (&mut file).take(HEADER_LEN as u64).read_to_end(&mut bytes).map_err(io_error)?;
+    if bytes.len() == HEADER_LEN && bytes.starts_with(MAGIC) {
+        // What the header declares and one byte more (to tell a padded file), growing
+        // as bytes arrive: never the whole of an endless or huge file.
+        let declared = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        (&mut file).take(declared.saturating_add(1)).read_to_end(&mut bytes).map_err(io_error)?;
+    }
     from_bytes(&bytes)
 }
 

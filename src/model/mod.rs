@@ -26,6 +26,9 @@ use crate::params::{RbigParams, RbigValidParams};
 use crate::prestep::{refine_null, Radial, Unmixing};
 use crate::rotation::Rotation;
 
+/// Most training rows a model file may claim: 2⁴⁰, 8 TB per column, beyond any fit.
+const MAX_TRAIN_ROWS: usize = 1 << 40;
+
 /// One fitted step of the model, in the order the data go through them.
 ///
 /// A new kind of step is a new variant here (so that it is saved with the model) and an
@@ -264,7 +267,9 @@ impl Rbig {
     pub(crate) fn validate(&self) -> std::result::Result<(), String> {
         use linfa::ParamGuard;
         RbigParams(self.params.clone()).check().map_err(|e| e.to_string())?;
-        if self.dim == 0 || self.n_train < 2 {
+        // A fit needs more rows than columns; and the training size sets the noise
+        // simulations a loaded model runs, so an absurd one would run without end.
+        if self.dim == 0 || self.n_train <= self.dim || self.n_train > MAX_TRAIN_ROWS {
             return Err(format!("impossible shape: {} columns, {} training rows", self.dim, self.n_train));
         }
         if self.bijectors().any(|b| b.dim() != self.dim) {
