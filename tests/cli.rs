@@ -439,3 +439,19 @@ fn dash_is_standard_output_for_tables_and_refused_for_models() {
     bad_input(&rbig_piped(&[&"mi", &"-", &"-"], input.clone()), &["standard input", "once"]);
     bad_input(&rbig_piped(&[&"kld", &"-", &"-"], input), &["standard input", "once"]);
 }
+
+#[test]
+fn the_layer_bound_and_the_layer_count_agree() {
+    let dir = Dir::new("max-layers");
+    let (train, _) = banana_files(&dir);
+    for bound in [1u64, 3] {
+        let model = dir.path(&format!("m{bound}.rbig"));
+        let fitted = json(&rbig(&[&"fit", &train, &"-o", &model, &"--max-layers", &bound.to_string()]));
+        assert_eq!(fitted["layers"], bound, "the banana needs every layer it may have");
+        let info = json(&rbig(&[&"info", &model]));
+        assert_eq!(info["layers"], bound);
+        assert_eq!(info["tc_reductions"].as_array().unwrap().len() as u64, bound);
+        let tc = json(&rbig(&[&"tc", &train, &"--rotation", &"pca", &"--max-layers", &bound.to_string()]));
+        assert!(tc["layers"].as_u64().unwrap() <= bound);
+    }
+}

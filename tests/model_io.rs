@@ -129,7 +129,7 @@ fn version_1_files_still_load_and_score_as_they_did() {
     let expected =
         [-3.2688731358188057, -1.6702796904606734, -0.19716742291028977, -3.7266774267046654, -0.11668744917170826];
     assert_eq!(model.log_density(&x).unwrap().to_vec(), expected);
-    assert_eq!(model.n_layers(), 8);
+    assert_eq!(model.n_layers(), 7);
     assert_eq!(model.hyperparameters().shrinkage(), 1.0);
     assert_eq!(model.hyperparameters().validation(), None);
     assert_eq!(model.held_out_log_likelihood(), None);

@@ -166,9 +166,11 @@ impl Rbig {
         &self.params
     }
 
-    /// Number of layers in the model (each a marginal step; all but the last also rotate).
+    /// Number of layers: each a marginal Gaussianization followed by a rotation, at most
+    /// the `max_layers` asked for. The closing marginal step, which makes the output's
+    /// marginals Gaussian, is not counted: a model of independent columns has 0 layers.
     pub fn n_layers(&self) -> usize {
-        self.layers().count() + 1
+        self.layers().count()
     }
 
     /// The rotating layers, in forward order.
