@@ -455,3 +455,16 @@ fn the_layer_bound_and_the_layer_count_agree() {
         assert!(tc["layers"].as_u64().unwrap() <= bound);
     }
 }
+
+#[test]
+fn info_reports_the_format_the_file_was_written_in() {
+    for version in [1, 2] {
+        let path = format!("{}/tests/data/model_v{version}.rbig", env!("CARGO_MANIFEST_DIR"));
+        assert_eq!(json(&rbig(&[&"info", &path]))["format_version"], version);
+    }
+    let dir = Dir::new("info-version");
+    let (train, _) = banana_files(&dir);
+    let model = dir.path("m.rbig");
+    ok(&rbig(&[&"fit", &train, &"-o", &model]));
+    assert_eq!(json(&rbig(&[&"info", &model]))["format_version"], rbig::FORMAT_VERSION);
+}

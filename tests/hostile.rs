@@ -293,3 +293,18 @@ fn endless_and_huge_files_are_not_read_whole_to_find_they_are_not_models() {
         other => panic!("expected CorruptModel, got {:?}", other.map(|_| ())),
     }
 }
+
+#[test]
+fn written_numbers_are_short_and_read_back_exactly() {
+    // 1e200 was written as 201 digits and 1e-200 as 440 characters.
+    let values =
+        [1e200, 1e-200, 0.5, -1234.5, 1e15, 1e16, -2.5e-7, 5e-324, f64::MAX, f64::MIN_POSITIVE, 0.1 + 0.2, 0.0];
+    let x = Array2::from_shape_vec((1, values.len()), values.to_vec()).unwrap();
+    let mut out = Vec::new();
+    rbig::io::write_csv(&mut out, x.view()).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    for (cell, v) in text.trim().split(',').zip(values) {
+        assert!(cell.len() <= 24, "{v} written as {cell:?}");
+        assert_eq!(cell.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{cell}");
+    }
+}

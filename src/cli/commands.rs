@@ -68,7 +68,12 @@ fn read_stdin_once(paths: [&Path; 2]) -> Result<(), Failure> {
 }
 
 fn load_model(path: &Path) -> Result<Rbig, Failure> {
-    Rbig::load(path).map_err(|e| match e {
+    load_model_with_format(path).map(|(model, _)| model)
+}
+
+/// A model and the format version of its file.
+fn load_model_with_format(path: &Path) -> Result<(Rbig, u32), Failure> {
+    Rbig::load_with_format(path).map_err(|e| match e {
         // Name the file: these errors do not carry it.
         RbigError::NotAModel | RbigError::UnsupportedVersion { .. } | RbigError::CorruptModel(_) => {
             Failure { message: format!("{}: {e}", path.display()), code: 1 }
@@ -145,7 +150,10 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             let draws = load_model(&model)?.sample(n, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
             emit(&out, &draws)
         }
-        Command::Info { model } => print_line(&info_json(&load_model(&model)?).to_string()),
+        Command::Info { model } => {
+            let (model, version) = load_model_with_format(&model)?;
+            print_line(&info_json(&model, version).to_string())
+        }
         Command::Entropy { data, est } => {
             let x = read_matrix(&data)?;
             warn_point_masses(&data, &x, quiet);

@@ -100,11 +100,11 @@ pub(crate) fn fit_json(model: &Rbig, seconds: f64, widths: Option<Vec<f64>>) -> 
 }
 
 /// `info`'s description of a saved model.
-pub(crate) fn info_json(model: &Rbig) -> Value {
+pub(crate) fn info_json(model: &Rbig, format_version: u32) -> Value {
     let p = model.hyperparameters();
     let pre = model.pre_steps();
     let mut info = model_json(model);
-    info["format_version"] = json!(rbig::FORMAT_VERSION);
+    info["format_version"] = json!(format_version);
     info["tc_reductions"] = json!(model.diagnostics().iter().map(|l| l.tc_reduction).collect::<Vec<_>>());
     info["pre_steps"] = json!({
         "unmixing_steps": pre.unmixing_steps,

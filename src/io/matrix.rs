@@ -392,6 +392,15 @@ fn decode_text(input: impl std::io::Read, delim: u8, path: &Path) -> Result<Arra
     Array2::from_shape_vec((values.len() / width, width), values).map_err(|e| unreadable(path, e))
 }
 
+/// Appends the shortest text that reads back to `v`: positional between 1e-5 and 1e16
+/// (as people write them), with an exponent beyond (`1e200`, not 201 digits).
+fn push_number(line: &mut String, v: f64) {
+    use std::fmt::Write as _;
+    let magnitude = v.abs();
+    if magnitude == 0.0 || (1e-5..1e16).contains(&magnitude) { write!(line, "{v}") } else { write!(line, "{v:e}") }
+        .expect("writing to a String cannot fail");
+}
+
 /// Writes a matrix as CSV text (one row per line, shortest round-trip numbers).
 pub fn write_csv<W: Write>(mut out: W, x: ArrayView2<'_, f64>) -> std::io::Result<()> {
     let mut line = String::new();
@@ -401,7 +410,7 @@ pub fn write_csv<W: Write>(mut out: W, x: ArrayView2<'_, f64>) -> std::io::Resul
             if j > 0 {
                 line.push(',');
             }
-            line.push_str(&v.to_string());
+            push_number(&mut line, *v);
         }
         line.push('\n');
         out.write_all(line.as_bytes())?;

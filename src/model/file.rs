@@ -64,6 +64,11 @@ fn frame(payload: Vec<u8>) -> Vec<u8> {
 
 /// Decodes the bytes of a model file.
 pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Rbig> {
+    from_bytes_versioned(bytes).map(|(model, _)| model)
+}
+
+/// Decodes the bytes of a model file, with the format version they were written in.
+fn from_bytes_versioned(bytes: &[u8]) -> Result<(Rbig, u32)> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err(RbigError::NotAModel);
     }
@@ -96,7 +101,7 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Rbig> {
     if used != payload.len() {
         return Err(RbigError::CorruptModel(format!("{} trailing bytes after the model", payload.len() - used)));
     }
-    Rbig::try_from(stored).map_err(RbigError::CorruptModel)
+    Rbig::try_from(stored).map_err(RbigError::CorruptModel).map(|model| (model, version))
 }
 
 /// Format 1: parameters without the density options (validation, shrinkage), and no
@@ -241,8 +246,8 @@ impl TryFrom<ModelV3> for Rbig {
     }
 }
 
-/// Reads a model file.
-pub(crate) fn read(path: &Path) -> Result<Rbig> {
+/// Reads a model file, with the format version it was written in.
+fn read(path: &Path) -> Result<(Rbig, u32)> {
     let io_error = |source| RbigError::Io { path: path.to_path_buf(), source };
     let mut file = fs::File::open(path).map_err(io_error)?;
     let mut bytes = Vec::new();
@@ -253,7 +258,7 @@ pub(crate) fn read(path: &Path) -> Result<Rbig> {
         let declared = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
         (&mut file).take(declared.saturating_add(1)).read_to_end(&mut bytes).map_err(io_error)?;
     }
-    from_bytes(&bytes)
+    from_bytes_versioned(&bytes)
 }
 
 impl Rbig {
@@ -290,6 +295,27 @@ impl Rbig {
     /// [`RbigError::UnsupportedVersion`] for a newer format, [`RbigError::CorruptModel`]
     /// for a truncated or damaged file, [`RbigError::Io`] if it cannot be read.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        read(path.as_ref()).map(|(model, _)| model)
+    }
+
+    /// [`Rbig::load`], also returning the format version the file was written in (older
+    /// formats are read as written; [`Rbig::save`] writes [`crate::FORMAT_VERSION`]).
+    ///
+    /// ```
+    /// # let x = ndarray::Array2::from_shape_fn((200, 2), |(i, j)| ((i * (j + 3)) as f64 * 0.37).sin());
+    /// let dir = std::env::temp_dir().join(format!("rbig-doc-version-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("model.rbig");
+    /// rbig::Rbig::fit(&x)?.save(&path)?;
+    /// let (_, version) = rbig::Rbig::load_with_format(&path)?;
+    /// assert_eq!(version, rbig::FORMAT_VERSION);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Rbig::load`].
+    pub fn load_with_format(path: impl AsRef<Path>) -> Result<(Self, u32)> {
         read(path.as_ref())
     }
 
