@@ -75,6 +75,27 @@ fn kl_of_a_distribution_with_itself_is_zero() {
 }
 
 #[test]
+fn kl_between_samples_of_one_distribution_carries_its_noise() {
+    // D(P ‖ P) = 0, from two independent samples. The marginal part of the estimate
+    // rests on one entropy estimate per column, whose noise the standard error must
+    // carry: it was 1e-7 when no layer was kept, against estimates of ±0.01. The
+    // estimate itself is biased upwards near 0 (+0.016 on average here: Q's fitted map
+    // is itself noisy, so P's image is never exactly Gaussian).
+    let t = task("gaussian-d3 KL shift");
+    let mut sum = 0.0;
+    for seed in 0..8 {
+        let (p, q) = (t.sample_q(2000, 2 * seed).unwrap(), t.sample_q(2000, 2 * seed + 1).unwrap());
+        for params in [Rbig::params(), ica()] {
+            let d = kl_divergence(&p, &q, &params).unwrap();
+            assert!(d.standard_error() > 0.005, "seed {seed}: {} ± {}", d.value(), d.standard_error());
+            assert!(d.value().abs() <= 4.0 * d.standard_error(), "seed {seed}: {} ± {}", d.value(), d.standard_error());
+            sum += d.value();
+        }
+    }
+    assert!((sum / 16.0).abs() <= 0.03, "mean {}", sum / 16.0);
+}
+
+#[test]
 fn rotated_uniforms_with_ica() {
     for q in ["TC", "H"] {
         let (est, truth) = mean_estimate(&format!("rotated-uniforms {q}"), &ica(), 3);
@@ -185,7 +206,7 @@ fn units_and_provenance() {
     let x = task("gaussian-d3 TC").sample(5000, 3);
     let tc = total_correlation(&x, &Rbig::params()).unwrap();
     assert_eq!(tc.units(), Units::Nats);
-    assert!(tc.layers() >= 2);
+    assert!(tc.layers() >= 1);
     let reductions: f64 = tc.reductions().iter().sum();
     assert!((reductions - tc.value()).abs() < 1e-12, "TC is the sum of the reductions (PCA mode)");
     let bits = tc.clone().in_units(Units::Bits);

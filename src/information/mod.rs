@@ -311,7 +311,8 @@ fn mutual_information_of(
 /// Kullback–Leibler divergence `D(P ‖ Q)` from samples `p` of P and `q` of Q (same
 /// columns; the row counts may differ).
 ///
-/// The estimate is not clipped at zero: for `P = Q` it scatters around 0.
+/// The estimate is not clipped at zero: for `P = Q` it scatters around 0, within its
+/// standard error. Clipping would bias every average of estimates upwards.
 ///
 /// ```
 /// use ndarray::Array2;
@@ -346,7 +347,12 @@ pub fn kl_divergence<S: Data<Elem = f64>, T: Data<Elem = f64>>(
         .sum();
     // The per-row log-ratio ln p(x) − ln q(x) is ln p_z(z) − ln N(z; 0, I) at z = G_Q(x).
     let contributions = model.log_density(&z)? - std_normal_log_density(z.view());
-    let se = standard_error(&contributions, model.noise_variance());
+    // The marginal part rests on one entropy estimate per column, each as noisy as a
+    // Gaussian column's estimated negentropy: the contributions do not see that noise
+    // (with P = Q and no layer kept they are constant).
+    let null = NullModel::new(z.nrows(), z.ncols(), params.check_ref()?.rotation(), params.check_ref()?.knots());
+    let marginal_noise = z.ncols() as f64 * null.negentropy_sd.powi(2);
+    let se = standard_error(&contributions, model.noise_variance() + marginal_noise);
     Ok(InformationEstimate::from_model(model.total_correlation() + marginal_kl, se, &model))
 }
 
