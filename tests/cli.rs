@@ -468,3 +468,82 @@ fn info_reports_the_format_the_file_was_written_in() {
     ok(&rbig(&[&"fit", &train, &"-o", &model]));
     assert_eq!(json(&rbig(&[&"info", &model]))["format_version"], rbig::FORMAT_VERSION);
 }
+
+#[test]
+fn output_targets_are_checked_before_any_work() {
+    let dir = Dir::new("targets");
+    let (train, _) = banana_files(&dir);
+    // A missing directory: refused before the fit, naming it.
+    let out = rbig(&[&"fit", &train, &"-o", &dir.path("nodir/m.rbig")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nodir") && err.contains("does not exist") && !err.contains(".tmp"), "{err}");
+    // A directory is not a file that exists.
+    let out = rbig(&[&"fit", &train, &"-o", &dir.0]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is a directory") && !err.contains("exists"), "{err}");
+    // An existing file: the error says how to replace it.
+    let model = dir.path("m.rbig");
+    ok(&rbig(&[&"fit", &train, &"-o", &model]));
+    bad_input(&rbig(&[&"fit", &train, &"-o", &model]), &["m.rbig", "exists", "--force"]);
+    // A long name (250 characters) is written; the temporary name does not grow with it.
+    let long = dir.path(&format!("{}.rbig", "m".repeat(245)));
+    ok(&rbig(&[&"fit", &train, &"-o", &long]));
+    assert!(long.exists());
+}
+
+#[test]
+fn force_replaces_only_regular_files_and_keeps_their_permissions() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let dir = Dir::new("force");
+    let (train, _) = banana_files(&dir);
+    let model = dir.path("m.rbig");
+    ok(&rbig(&[&"fit", &train, &"-o", &model]));
+    // A private file stays private.
+    std::fs::set_permissions(&model, std::fs::Permissions::from_mode(0o600)).unwrap();
+    ok(&rbig(&[&"fit", &train, &"-o", &model, &"--force", &"--seed", &"3"]));
+    assert_eq!(std::fs::metadata(&model).unwrap().permissions().mode() & 0o777, 0o600);
+    // A FIFO, a device and a symbolic link are not replaced by a regular file.
+    let fifo = dir.path("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let link = dir.path("link.rbig");
+    std::os::unix::fs::symlink(&model, &link).unwrap();
+    for target in [fifo.as_path(), Path::new("/dev/null"), link.as_path()] {
+        let out = rbig(&[&"sample", &model, &"-n", &"10", &"-o", &target, &"--force"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{target:?}: {err}");
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+}
+
+#[test]
+fn interrupted_writes_leave_nothing_behind() {
+    let dir = Dir::new("interrupt");
+    let x = common::banana(200_000, 2);
+    let data = dir.path("big.csv");
+    write_csv(&data, &x);
+    for signal in ["TERM", "INT"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rbig"))
+            .args(["fit", data.to_str().unwrap(), "-o", dir.path("m.rbig").to_str().unwrap(), "--density", "-q"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The output is reserved (as a hidden temporary file) before the fit starts.
+        let start = std::time::Instant::now();
+        while !dir.entries().iter().any(|e| e.starts_with('.')) {
+            assert!(start.elapsed().as_secs() < 20, "no reserved output: {:?}", dir.entries());
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+        let status = child.wait().unwrap();
+        assert!(!status.success());
+        assert_eq!(dir.entries(), ["big.csv"], "after SIG{signal}");
+    }
+}

@@ -7,7 +7,7 @@ use ndarray::{s, Array2, Axis};
 use rand::SeedableRng;
 use rbig::dequantize::{jitter, resolution};
 use rbig::information::{self, InformationEstimate};
-use rbig::io::{read_matrix, write_csv, write_matrix};
+use rbig::io::{read_matrix, write_csv, OutputFile};
 use rbig::{ParamGuard, Rbig, RbigError, RbigParams, RotationKind};
 
 use crate::args::{Cli, Command, EstimatorArgs, FitArgs, OutputArgs};
@@ -28,7 +28,11 @@ impl From<RbigError> for Failure {
             | RbigError::Io { .. } => 1,
             _ => 2,
         };
-        Failure { message: e.to_string(), code }
+        let message = match e {
+            RbigError::FileExists(_) => format!("{e} (pass --force to replace it)"),
+            _ => e.to_string(),
+        };
+        Failure { message, code }
     }
 }
 
@@ -119,17 +123,17 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             fit(&data, &output, builder(rotation, &args), &args, dequantize, density, force, quiet)
         }
         Command::Transform { model, data, out } => {
-            check_output(out.output.as_deref(), out.force)?;
+            let sink = Sink::reserve(&out)?;
             let z = load_model(&model)?.transform(&read_matrix(&data)?)?;
-            emit(&out, &z)
+            sink.emit(&z)
         }
         Command::Inverse { model, data, out } => {
-            check_output(out.output.as_deref(), out.force)?;
+            let sink = Sink::reserve(&out)?;
             let x = load_model(&model)?.inverse_transform(&read_matrix(&data)?)?;
-            emit(&out, &x)
+            sink.emit(&x)
         }
         Command::Score { model, data, dequantize, draws, out } => {
-            check_output(out.output.as_deref(), out.force)?;
+            let sink = Sink::reserve(&out)?;
             let m = load_model(&model)?;
             let x = read_matrix(&data)?;
             let lp = match dequantize.as_deref() {
@@ -143,12 +147,12 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
                     m.dequantized_log_likelihood(&x, &widths, draws, 0)?
                 }
             };
-            emit(&out, &lp.insert_axis(Axis(1)))
+            sink.emit(&lp.insert_axis(Axis(1)))
         }
         Command::Sample { model, n, seed, out } => {
-            check_output(out.output.as_deref(), out.force)?;
+            let sink = Sink::reserve(&out)?;
             let draws = load_model(&model)?.sample(n, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
-            emit(&out, &draws)
+            sink.emit(&draws)
         }
         Command::Info { model } => {
             let (model, version) = load_model_with_format(&model)?;
@@ -194,7 +198,7 @@ fn fit(
     if is_dash(output) {
         return Err(usage("-o -: a model file is binary and does not go to standard output; give it a file name"));
     }
-    check_output(Some(output), force)?;
+    let out = OutputFile::create(output, force)?;
     let p = params.check()?;
     let mut x = read_matrix(data)?;
     warn_point_masses(data, &x, quiet);
@@ -218,11 +222,7 @@ fn fit(
     progress.finish();
     let model = model?;
     let seconds = start.elapsed().as_secs_f64();
-    if force {
-        model.save_overwrite(output)?;
-    } else {
-        model.save(output)?;
-    }
+    out.commit(&model.to_bytes())?;
     print_line(&fit_json(&model, seconds, widths).to_string())
 }
 
@@ -261,17 +261,24 @@ fn estimate(
     print_line(&estimate_json(key, value, est.units, start.elapsed().as_secs_f64()).to_string())
 }
 
-fn emit(out: &OutputArgs, x: &Array2<f64>) -> Result<(), Failure> {
-    match &out.output {
-        Some(path) if !is_dash(path) => Ok(write_matrix(path, x.view(), out.force)?),
-        _ => stdout_result(write_csv(std::io::stdout().lock(), x.view())),
-    }
+/// Where a command's table goes: standard output, or a file reserved before the work.
+enum Sink {
+    Stdout,
+    File(OutputFile),
 }
 
-/// Refuses early, before any work, to replace an existing output file.
-fn check_output(path: Option<&Path>, force: bool) -> Result<(), Failure> {
-    match path {
-        Some(p) if !force && !is_dash(p) && p.exists() => Err(RbigError::FileExists(p.to_path_buf()).into()),
-        _ => Ok(()),
+impl Sink {
+    fn reserve(out: &OutputArgs) -> Result<Self, Failure> {
+        Ok(match &out.output {
+            Some(path) if !is_dash(path) => Sink::File(OutputFile::create(path, out.force)?),
+            _ => Sink::Stdout,
+        })
+    }
+
+    fn emit(self, x: &Array2<f64>) -> Result<(), Failure> {
+        match self {
+            Sink::File(file) => Ok(file.commit_matrix(x.view())?),
+            Sink::Stdout => stdout_result(write_csv(std::io::stdout().lock(), x.view())),
+        }
     }
 }

@@ -17,7 +17,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WriteNpyExt};
 
 use crate::error::{RbigError, Result};
-use crate::io::write_atomic;
+use crate::io::OutputFile;
 
 fn unreadable(path: &Path, reason: impl std::fmt::Display) -> RbigError {
     RbigError::UnreadableData { path: path.to_path_buf(), reason: reason.to_string() }
@@ -420,14 +420,24 @@ pub fn write_csv<W: Write>(mut out: W, x: ArrayView2<'_, f64>) -> std::io::Resul
 
 /// Writes a matrix to `path`: `.npy` (f64, C order) by extension, CSV otherwise.
 /// Atomic (temporary file, then rename); an existing file is replaced only with
-/// `overwrite` ([`RbigError::FileExists`] otherwise).
+/// `overwrite` ([`RbigError::FileExists`] otherwise). See [`OutputFile`].
 pub fn write_matrix(path: impl AsRef<Path>, x: ArrayView2<'_, f64>, overwrite: bool) -> Result<()> {
-    let path = path.as_ref();
-    let mut bytes = Vec::new();
-    if is_npy(path) {
-        x.as_standard_layout().write_npy(&mut bytes).map_err(|e| unreadable(path, e))?;
-    } else {
-        write_csv(&mut bytes, x).expect("writing to memory cannot fail");
+    OutputFile::create(path, overwrite)?.commit_matrix(x)
+}
+
+impl OutputFile {
+    /// Writes `x` as [`write_matrix`] does (`.npy` if the target's name ends in `.npy`,
+    /// CSV otherwise) and moves it into place.
+    ///
+    /// # Errors
+    /// As [`OutputFile::commit`].
+    pub fn commit_matrix(self, x: ArrayView2<'_, f64>) -> Result<()> {
+        let mut bytes = Vec::new();
+        if is_npy(self.path()) {
+            x.as_standard_layout().write_npy(&mut bytes).map_err(|e| unreadable(self.path(), e))?;
+        } else {
+            write_csv(&mut bytes, x).expect("writing to memory cannot fail");
+        }
+        self.commit(&bytes)
     }
-    write_atomic(path, &bytes, overwrite)
 }
