@@ -92,6 +92,16 @@ pub enum RbigError {
         /// Zero-based layer index where the degeneracy appeared.
         layer: usize,
     },
+    /// A result overflowed floating point: the data's values are too large or too far
+    /// apart for the arithmetic of a fit (moments near 1e308 overflow).
+    #[error(
+        "the fit overflowed floating point ({reason}): values this large or this far apart cannot be \
+         modelled; rescale the columns (e.g. to unit standard deviation) and fit again"
+    )]
+    NumericOverflow {
+        /// What came out non-finite.
+        reason: String,
+    },
     /// The number of columns does not match the fitted model.
     #[error("dimension mismatch: the model has {expected} columns, the data has {found}")]
     DimensionMismatch {
@@ -128,6 +138,14 @@ pub enum RbigError {
         /// Rows of the first block.
         first: usize,
         /// Rows of the second block.
+        second: usize,
+    },
+    /// Two samples that must share columns do not.
+    #[error("column count mismatch: the samples have {first} and {second} columns")]
+    ColumnMismatch {
+        /// Columns of the first sample.
+        first: usize,
+        /// Columns of the second sample.
         second: usize,
     },
     /// A parameter is out of its valid range.
@@ -170,7 +188,7 @@ pub enum RbigError {
         line: u64,
         /// 1-based column.
         column: usize,
-        /// The cell as written.
+        /// The cell as written (its first 40 characters and its length, if longer).
         content: String,
     },
     /// A row of a data file has a different number of cells than the first one.

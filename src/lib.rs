@@ -24,7 +24,7 @@
 //! let x_back = model.inverse_transform(&z)?;           // exact inverse
 //! assert!((&x_back - &x).iter().all(|e| e.abs() < 1e-9));
 //! let log_p = model.log_density(&x)?;                  // nats, one value per row
-//! let draws = model.sample(5, &mut rand::rngs::StdRng::seed_from_u64(0));
+//! let draws = model.sample(5, &mut rand::rngs::StdRng::seed_from_u64(0))?;         // 5 new rows
 //! println!("TC = {:.3} nats, {} layers, mean ln p = {:.3}", model.total_correlation(), model.n_layers(), log_p.mean().unwrap());
 //! # assert_eq!(draws.ncols(), 2);
 //! # Ok::<(), rbig::RbigError>(())

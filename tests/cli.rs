@@ -191,6 +191,12 @@ fn bad_cells_and_ragged_rows() {
         bad_input(&rbig(&[&"fit", &p, &"-o", &dir.path("x.rbig")]), &[name, line]);
         assert!(!dir.path("x.rbig").exists());
     }
+    // A huge bad cell is shown by its start and its length.
+    let huge = dir.path("huge.csv");
+    std::fs::write(&huge, format!("1,2\n3,{}\n", "x".repeat(1_000_000))).unwrap();
+    let out = rbig(&[&"tc", &huge]);
+    bad_input(&out, &["huge.csv", "line 2", "column 2", "(1000000 bytes)"]);
+    assert!(out.stderr.len() < 400, "{} bytes of error", out.stderr.len());
     let ragged = dir.path("ragged.csv");
     std::fs::write(&ragged, "1,2\n3,4\n5\n").unwrap();
     bad_input(&rbig(&[&"tc", &ragged]), &["ragged.csv", "line 3", "1 cells", "2"]);
@@ -268,7 +274,7 @@ fn dequantized_fit_and_score() {
     }
     let mass: f64 = cells.values().sum();
     assert!(mass <= 1.05, "the occupied cells hold probability {mass}");
-    bad_input(&rbig(&[&"score", &model, &data, &"--dequantize", &"1"]), &["dimension mismatch"]);
+    bad_input(&rbig(&[&"score", &model, &data, &"--dequantize", &"1"]), &["1 width", "2 columns"]);
 }
 
 #[test]
@@ -546,4 +552,92 @@ fn interrupted_writes_leave_nothing_behind() {
         assert!(!status.success());
         assert_eq!(dir.entries(), ["big.csv"], "after SIG{signal}");
     }
+}
+
+#[test]
+fn messages_name_what_is_wrong() {
+    let dir = Dir::new("messages");
+    let (train, x) = banana_files(&dir);
+    let model = dir.path("m.rbig");
+    ok(&rbig(&[&"fit", &train, &"-o", &model]));
+    // One width for a two-column model is a wrong list of widths, not a wrong model.
+    bad_input(&rbig(&[&"score", &model, &train, &"--dequantize", &"1"]), &["1 width", "2 columns"]);
+    // Two samples of different widths: no model is involved.
+    let one = dir.path("one.csv");
+    write_csv(&one, &x.slice(ndarray::s![.., ..1]).to_owned());
+    let out = rbig(&[&"kld", &train, &one]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 and 1 columns") && !err.contains("model"), "{err}");
+    // Point masses at huge values: short numbers, and a few lines, not one per column.
+    let masses = dir.path("masses.csv");
+    let text: String =
+        (0..700).map(|i| format!("{}\n", vec![if i % 4 == 0 { "1" } else { "1.7e308" }; 30].join(","))).collect();
+    std::fs::write(&masses, text).unwrap();
+    let out = rbig(&[&"entropy", &masses]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.lines().count() <= 7, "{err}");
+    assert!(err.contains("1.7e308") && !err.contains("170000000000"), "{err}");
+    assert!(err.contains("and 25 more columns"), "{err}");
+    // Values that dequantizing pushes beyond the floating-point range.
+    let spread = dir.path("spread.csv");
+    let text: String = (0..200).map(|i| if i % 2 == 0 { "-1.7e308,1\n" } else { "1.7e308,2\n" }).collect();
+    std::fs::write(&spread, text).unwrap();
+    let out = rbig(&[&"fit", &spread, &"-o", &dir.path("s.rbig"), &"--dequantize", &"-q"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("column 1") && err.contains("floating-point range") && !err.contains("got inf"), "{err}");
+}
+
+#[test]
+fn sizes_asked_for_are_checked_before_allocating() {
+    let dir = Dir::new("sizes");
+    let (train, _) = banana_files(&dir);
+    let model = dir.path("m.rbig");
+    ok(&rbig(&[&"fit", &train, &"-o", &model]));
+    // Overflowing and merely enormous sample sizes (the first panicked, the second
+    // aborted trying to allocate).
+    bad_input(&rbig(&[&"sample", &model, &"-n", &"18446744073709551615"]), &["-n", "rows"]);
+    bad_input(&rbig(&[&"sample", &model, &"-n", &"10000000000"]), &["-n", "GB"]);
+    // Draws are bounded (a billion ran without end).
+    bad_input(&rbig(&[&"score", &model, &train, &"--dequantize", &"0.1,0.1", &"--draws", &"1000000000"]), &["draws"]);
+    // Under an address-space limit (ulimit -v) a fit either runs or is refused up front
+    // naming memory; it never aborts in an allocation (it did, at every limit below what
+    // it needed, since the guard read only the system's free memory).
+    let big = dir.path("big.npy");
+    write_npy(&big, &common::standard_normal(1_000_000, 10, 1)).unwrap();
+    for limit_kib in [150_000, 300_000, 450_000, 600_000, 900_000] {
+        let limited = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v {limit_kib}; exec {} fit {} -o {} -q --force",
+                env!("CARGO_BIN_EXE_rbig"),
+                big.display(),
+                dir.path("big.rbig").display()
+            ))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&limited.stderr);
+        match limited.status.code() {
+            Some(0) => {}
+            // Not refused where there is plenty: 900 MB for a fit that peaks near 400.
+            Some(2) if limit_kib < 900_000 => {
+                assert!(err.contains("memory") || err.contains("limit"), "{limit_kib} KiB: {err}")
+            }
+            other => panic!("{limit_kib} KiB: exit {other:?}: {err}"),
+        }
+    }
+}
+
+#[test]
+fn too_few_rows_per_column_are_warned_about() {
+    let dir = Dir::new("few-rows");
+    let wide = dir.path("wide.csv");
+    write_csv(&wide, &common::standard_normal(201, 40, 2));
+    let out = rbig(&[&"tc", &wide, &"--rotation", &"pca"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("201 rows for 40 columns"), "{err}");
+    // Enough rows: no warning.
+    write_csv(&wide, &common::standard_normal(1000, 4, 2));
+    assert!(rbig(&[&"tc", &wide, &"--rotation", &"pca"]).stderr.is_empty());
 }

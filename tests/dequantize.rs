@@ -82,8 +82,11 @@ fn eight_bit_pixels_fit_and_score() {
 #[test]
 fn bad_widths_are_named() {
     let x = array![[1.0, 2.0], [2.0, 3.0], [3.0, 1.0]];
-    assert!(matches!(jitter(&x, &[1.0], 0), Err(rbig::RbigError::DimensionMismatch { expected: 2, found: 1 })));
+    // One width for two columns is a wrong list of widths, not a wrong model.
+    assert!(matches!(jitter(&x, &[1.0], 0), Err(rbig::RbigError::InvalidParameter { name: "widths", .. })));
+    assert!(matches!(jitter(&x, &[f64::INFINITY, 1.0], 0), Err(rbig::RbigError::NumericOverflow { .. })));
     assert!(matches!(jitter(&x, &[1.0, -1.0], 0), Err(rbig::RbigError::InvalidParameter { name: "widths", .. })));
     let model = Rbig::fit(&standard_normal(200, 2, 3)).unwrap();
     assert!(model.dequantized_log_likelihood(&x, &[1.0, 1.0], 0, 0).is_err());
+    assert!(model.dequantized_log_likelihood(&x, &[1.0, 1.0], 100_001, 0).is_err());
 }

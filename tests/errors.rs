@@ -129,7 +129,7 @@ fn empty_transform_is_fine() {
     let empty = Array2::<f64>::zeros((0, 2));
     assert_eq!(model.transform(&empty).unwrap().dim(), (0, 2));
     assert_eq!(model.log_density(&empty).unwrap().len(), 0);
-    assert_eq!(model.sample(0, &mut rng(1)).dim(), (0, 2));
+    assert_eq!(model.sample(0, &mut rng(1)).unwrap().dim(), (0, 2));
 }
 
 #[test]

@@ -308,3 +308,38 @@ fn written_numbers_are_short_and_read_back_exactly() {
         assert_eq!(cell.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{cell}");
     }
 }
+
+/// Fits and estimates on `x` with every rotation: each either works (finite results, a
+/// model that saves and loads) or fails with an error, never a NaN or a null.
+fn works_or_is_named(x: &Array2<f64>) {
+    use linfa::prelude::*;
+    for rotation in [RotationKind::Pca, RotationKind::Random, RotationKind::Ica] {
+        let params = Rbig::params().rotation(rotation);
+        match params.clone().check().unwrap().fit(&DatasetBase::from(x.clone())) {
+            Ok(model) => {
+                assert!(model.total_correlation().is_finite(), "{rotation:?}");
+                let loaded = Rbig::from_bytes(&model.to_bytes());
+                assert!(loaded.is_ok(), "{rotation:?}: the saved model does not load: {:?}", loaded.err());
+            }
+            Err(e) => println!("{rotation:?}: {e}"),
+        }
+        for estimate in [rbig::information::total_correlation(x, &params), rbig::information::entropy(x, &params)] {
+            match estimate {
+                Ok(v) => assert!(v.value().is_finite() && v.standard_error().is_finite(), "{rotation:?}: {v:?}"),
+                Err(e) => println!("{rotation:?}: {e}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn overflowing_scales_are_named_not_null() {
+    // Data near the top of the floating-point range: the fit once returned TC = NaN
+    // ("null" in the tool's JSON, exit 0) and saved a model it could not load.
+    let x = standard_normal(2000, 2, 8);
+    let mixed = Array2::from_shape_fn((2000, 2), |(i, j)| x[(i, 0)] + if j == 1 { 0.5 * x[(i, 1)] } else { 0.0 });
+    works_or_is_named(&mixed.mapv(|v| v * 1e307));
+    let mut outlier = mixed.clone();
+    outlier[(7, 1)] = 1e306;
+    works_or_is_named(&outlier);
+}

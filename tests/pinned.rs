@@ -80,7 +80,7 @@ fn outputs(model: &Rbig, x: &Array2<f64>) -> Vec<u64> {
     let z = model.transform(x).unwrap();
     let back = model.inverse_transform(&z).unwrap();
     let log_p = model.log_density(x).unwrap();
-    let draws = model.sample(50, &mut rand::rngs::StdRng::seed_from_u64(4));
+    let draws = model.sample(50, &mut rand::rngs::StdRng::seed_from_u64(4)).unwrap();
     let summary = [model.total_correlation(), model.entropy(), model.held_out_log_likelihood().unwrap_or(0.0)];
     z.iter().chain(&back).chain(&log_p).chain(&draws).chain(&summary).map(|v| v.to_bits()).collect()
 }

@@ -7,11 +7,11 @@ use ndarray::{s, Array2, Axis};
 use rand::SeedableRng;
 use rbig::dequantize::{jitter, resolution};
 use rbig::information::{self, InformationEstimate};
-use rbig::io::{read_matrix, write_csv, OutputFile};
+use rbig::io::{available_memory, read_matrix, write_csv, OutputFile};
 use rbig::{ParamGuard, Rbig, RbigError, RbigParams, RotationKind};
 
 use crate::args::{Cli, Command, EstimatorArgs, FitArgs, OutputArgs};
-use crate::report::{estimate_json, fit_json, info_json, warn_point_masses, Progress};
+use crate::report::{estimate_json, fit_json, info_json, warn_few_rows, warn_point_masses, Progress};
 
 /// An error with its exit code.
 pub(crate) struct Failure {
@@ -107,12 +107,20 @@ fn with_fit_args(mut p: RbigParams, fit: &FitArgs) -> RbigParams {
     p
 }
 
-/// `MemAvailable` from /proc/meminfo, in bytes (Linux).
-fn available_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+/// Refuses up front an output of `values` numbers that memory cannot hold (each is held
+/// as a float twice and as CSV text once).
+fn check_output_size(flag: &str, rows: usize, columns: usize) -> Result<(), Failure> {
+    const BYTES_PER_VALUE: u64 = 48;
+    let needed = (rows as u64).saturating_mul(columns as u64).saturating_mul(BYTES_PER_VALUE);
+    match available_memory() {
+        Some(available) if needed > available => Err(usage(format!(
+            "{flag}: {rows} rows of {columns} columns need about {:.1} GB, more than the {:.1} GB available; \
+             draw fewer (several runs with different --seed)",
+            needed as f64 / 1e9,
+            available as f64 / 1e9
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Runs the command line.
@@ -151,7 +159,9 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Sample { model, n, seed, out } => {
             let sink = Sink::reserve(&out)?;
-            let draws = load_model(&model)?.sample(n, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+            let model = load_model(&model)?;
+            check_output_size("-n", n, model.dim())?;
+            let draws = model.sample(n, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))?;
             sink.emit(&draws)
         }
         Command::Info { model } => {
@@ -161,11 +171,13 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         Command::Entropy { data, est } => {
             let x = read_matrix(&data)?;
             warn_point_masses(&data, &x, quiet);
+            warn_few_rows(&data, x.nrows(), x.ncols(), quiet);
             estimate("entropy", &est, |p| information::entropy(&x, p))
         }
         Command::Tc { data, est } => {
             let x = read_matrix(&data)?;
             warn_point_masses(&data, &x, quiet);
+            warn_few_rows(&data, x.nrows(), x.ncols(), quiet);
             estimate("total_correlation", &est, |p| information::total_correlation(&x, p))
         }
         Command::Mi { x, y, split, est } => {
@@ -173,11 +185,14 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
                 read_stdin_once([&x, y])?;
             }
             let (a, b) = blocks(&x, y, split)?;
+            warn_few_rows(&x, a.nrows(), a.ncols() + b.ncols(), quiet);
             estimate("mutual_information", &est, |p| information::mutual_information(&a, &b, p))
         }
         Command::Kld { p, q, est } => {
             read_stdin_once([&p, &q])?;
             let (xp, xq) = (read_matrix(&p)?, read_matrix(&q)?);
+            warn_few_rows(&p, xp.nrows(), xp.ncols(), quiet);
+            warn_few_rows(&q, xq.nrows(), xq.ncols(), quiet);
             estimate("kl_divergence", &est, |params| information::kl_divergence(&xp, &xq, params))
         }
     }
@@ -199,13 +214,20 @@ fn fit(
         return Err(usage("-o -: a model file is binary and does not go to standard output; give it a file name"));
     }
     let out = OutputFile::create(output, force)?;
-    let p = params.check()?;
+    params.check_ref()?;
     let mut x = read_matrix(data)?;
     warn_point_masses(data, &x, quiet);
+    warn_few_rows(data, x.nrows(), x.ncols(), quiet);
     let widths = dequantize.then(|| resolution(&x));
     if let Some(w) = &widths {
         x = jitter(&x, w, args.seed)?;
     }
+    // The fit's memory guard against what is left now that the data are loaded.
+    let params = match (args.memory_limit, available_memory()) {
+        (None, Some(available)) => params.memory_limit(available),
+        _ => params,
+    };
+    let p = params.check()?;
     let start = Instant::now();
     let mut progress = Progress::new(quiet);
     let mut tc = 0.0;

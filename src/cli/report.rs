@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::Array2;
 use rbig::dequantize::point_masses;
 use rbig::information::{InformationEstimate, Units};
+use rbig::io::format_number;
 use rbig::{Knots, Rbig};
 use serde_json::{json, Value};
 
@@ -45,17 +46,38 @@ impl Progress {
 /// density model can only smear out (the fit dequantizes ties at the data's resolution,
 /// but a spike of that size still dominates every estimate).
 pub(crate) fn warn_point_masses(path: &Path, x: &Array2<f64>, quiet: bool) {
-    if quiet {
+    // With no more rows than columns the fit refuses the data anyway: a warning per
+    // column would only bury that error.
+    if quiet || x.nrows() <= x.ncols() {
         return;
     }
-    for mass in point_masses(x, 0.5) {
+    const SHOWN: usize = 5;
+    let masses = point_masses(x, 0.5);
+    for mass in masses.iter().take(SHOWN) {
         eprintln!(
             "rbig: warning: {}: column {} has {:.1}% of its rows at {}; estimates treat it as continuous \
              (ties are spread over the data's resolution) and may be meaningless; consider dropping it",
             path.display(),
             mass.column + 1,
             100.0 * mass.share,
-            mass.value
+            format_number(mass.value)
+        );
+    }
+    if masses.len() > SHOWN {
+        eprintln!("rbig: warning: {}: and {} more columns like these", path.display(), masses.len() - SHOWN);
+    }
+}
+
+/// Warns on stderr when `rows` are too few for `columns`: with fewer than 20 rows per
+/// column (where ICA mode falls back to PCA) estimates of dependence are dominated by
+/// sampling noise (200 independent Gaussian columns with 201 rows showed a total
+/// correlation of 51 nats).
+pub(crate) fn warn_few_rows(path: &Path, rows: usize, columns: usize, quiet: bool) {
+    if !quiet && columns > 1 && rows > columns && rows < 20 * columns {
+        eprintln!(
+            "rbig: warning: {}: {rows} rows for {columns} columns (fewer than 20 per column): estimates of \
+             dependence are dominated by sampling noise and may be far off",
+            path.display()
         );
     }
 }

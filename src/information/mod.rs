@@ -124,14 +124,19 @@ pub struct InformationEstimate {
 }
 
 impl InformationEstimate {
-    fn from_model(nats: f64, standard_error: f64, model: &Rbig) -> Self {
-        Self {
+    /// The estimate `nats` of `model`, which must be finite: every estimator's result
+    /// passes here, so none returns a NaN or an infinity.
+    fn from_model(nats: f64, standard_error: f64, model: &Rbig) -> Result<Self> {
+        if !(nats.is_finite() && standard_error.is_finite()) {
+            return Err(RbigError::NumericOverflow { reason: format!("estimate {nats} ± {standard_error}") });
+        }
+        Ok(Self {
             nats,
             standard_error,
             units: Units::Nats,
             layers: model.n_layers(),
             reductions: model.diagnostics().iter().map(|l| l.tc_reduction).collect(),
-        }
+        })
     }
 
     /// The estimate in [`InformationEstimate::units`].
@@ -220,7 +225,7 @@ fn total_correlation_of(x: ArrayView2<'_, f64>, params: &RbigParams) -> Result<I
     let model = fit(x, params)?;
     let contributions = model.log_density(&x)? - marginal_log_densities(x, params)?;
     let se = standard_error(&contributions, model.noise_variance());
-    Ok(InformationEstimate::from_model(model.total_correlation(), se, &model))
+    InformationEstimate::from_model(model.total_correlation(), se, &model)
 }
 
 /// Joint differential entropy of `x`.
@@ -238,7 +243,7 @@ fn total_correlation_of(x: ArrayView2<'_, f64>, params: &RbigParams) -> Result<I
 pub fn entropy<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>, params: &RbigParams) -> Result<InformationEstimate> {
     let model = fit(x.view(), params)?;
     let se = standard_error(&model.log_density(x)?, model.noise_variance());
-    Ok(InformationEstimate::from_model(model.entropy(), se, &model))
+    InformationEstimate::from_model(model.entropy(), se, &model)
 }
 
 /// Mutual information between the blocks `x` and `y` (same rows, any widths).
@@ -296,7 +301,7 @@ fn mutual_information_of(
         // The raw marginals' terms of the three total correlations cancel row by row.
         let contributions = model.log_density(&joint)? - model_x.log_density(&x)? - model_y.log_density(&y)?;
         let noise = model.noise_variance() + model_x.noise_variance() + model_y.noise_variance();
-        return Ok(InformationEstimate::from_model(mi, standard_error(&contributions, noise), &model));
+        return InformationEstimate::from_model(mi, standard_error(&contributions, noise), &model);
     }
     let gx = model_x.transform(&x)?;
     let gy = model_y.transform(&y)?;
@@ -305,7 +310,7 @@ fn mutual_information_of(
     // The blocks' models made each block's marginals standard normal.
     let contributions = model.log_density(&joint)? - std_normal_log_density(joint.view());
     let se = standard_error(&contributions, model.noise_variance());
-    Ok(InformationEstimate::from_model(model.total_correlation(), se, &model))
+    InformationEstimate::from_model(model.total_correlation(), se, &model)
 }
 
 /// Kullback–Leibler divergence `D(P ‖ Q)` from samples `p` of P and `q` of Q (same
@@ -327,7 +332,7 @@ fn mutual_information_of(
 /// ```
 ///
 /// # Errors
-/// [`RbigError::DimensionMismatch`] if the column counts differ, and any error of
+/// [`RbigError::ColumnMismatch`] if the column counts differ, and any error of
 /// fitting either model.
 pub fn kl_divergence<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     p: &ArrayBase<S, Ix2>,
@@ -335,7 +340,7 @@ pub fn kl_divergence<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     params: &RbigParams,
 ) -> Result<InformationEstimate> {
     if p.ncols() != q.ncols() {
-        return Err(RbigError::DimensionMismatch { expected: q.ncols(), found: p.ncols() });
+        return Err(RbigError::ColumnMismatch { first: p.ncols(), second: q.ncols() });
     }
     let z = fit(q.view(), params)?.transform(p)?;
     let model = fit(z.view(), params)?;
@@ -353,7 +358,7 @@ pub fn kl_divergence<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     let null = NullModel::new(z.nrows(), z.ncols(), params.check_ref()?.rotation(), params.check_ref()?.knots());
     let marginal_noise = z.ncols() as f64 * null.negentropy_sd.powi(2);
     let se = standard_error(&contributions, model.noise_variance() + marginal_noise);
-    Ok(InformationEstimate::from_model(model.total_correlation() + marginal_kl, se, &model))
+    InformationEstimate::from_model(model.total_correlation() + marginal_kl, se, &model)
 }
 
 /// The standard error of an estimate whose per-row contributions (its influence

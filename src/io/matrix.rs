@@ -226,6 +226,18 @@ fn decode_npy(mut input: Input, magic: Vec<u8>, path: &Path) -> Result<Array2<f6
         .iter()
         .try_fold(item, |acc, &d| acc.checked_mul(d as u64))
         .ok_or_else(|| unreadable(path, format!("the declared shape {shape} overflows")))?;
+    // The matrix of f64 it becomes (beside the file's own elements, if they convert).
+    let needed = (data_len / item).saturating_mul(8).saturating_add(if item == 8 { 0 } else { data_len });
+    if let Some(available) = crate::io::available_memory().filter(|&a| needed > a) {
+        return Err(unreadable(
+            path,
+            format!(
+                "holds {shape} values, {:.1} GB as f64, more than the {:.1} GB of memory available",
+                needed as f64 / 1e9,
+                available as f64 / 1e9
+            ),
+        ));
+    }
     let mismatch = |found: u64| {
         unreadable(
             path,
@@ -316,6 +328,16 @@ fn text_delimiter(path: &Path, first_line: &[u8]) -> u8 {
     }
 }
 
+/// A bad cell as an error shows it: whole if short, else its start and its length (a
+/// 100 MB cell is not echoed into a terminal).
+fn excerpt(cell: &str) -> String {
+    const SHOWN: usize = 40;
+    match cell.char_indices().nth(SHOWN) {
+        None => cell.to_string(),
+        Some((end, _)) => format!("{}… ({} bytes)", &cell[..end], cell.len()),
+    }
+}
+
 fn parse_cell(cell: &str) -> Option<f64> {
     cell.parse::<f64>().ok().filter(|v| v.is_finite())
 }
@@ -383,7 +405,7 @@ fn decode_text(input: impl std::io::Read, delim: u8, path: &Path) -> Result<Arra
                 path: path.to_path_buf(),
                 line,
                 column: c + 1,
-                content: cell.to_string(),
+                content: excerpt(cell),
             })?;
             values.push(v);
         }
@@ -392,13 +414,20 @@ fn decode_text(input: impl std::io::Read, delim: u8, path: &Path) -> Result<Arra
     Array2::from_shape_vec((values.len() / width, width), values).map_err(|e| unreadable(path, e))
 }
 
-/// Appends the shortest text that reads back to `v`: positional between 1e-5 and 1e16
-/// (as people write them), with an exponent beyond (`1e200`, not 201 digits).
-fn push_number(line: &mut String, v: f64) {
-    use std::fmt::Write as _;
+/// The shortest text that reads back to `v`: positional between 1e-5 and 1e16 (as
+/// people write them), with an exponent beyond (`1e200`, not 201 digits).
+///
+/// ```
+/// assert_eq!(rbig::io::format_number(0.25), "0.25");
+/// assert_eq!(rbig::io::format_number(-1.7e308), "-1.7e308");
+/// ```
+pub fn format_number(v: f64) -> String {
     let magnitude = v.abs();
-    if magnitude == 0.0 || (1e-5..1e16).contains(&magnitude) { write!(line, "{v}") } else { write!(line, "{v:e}") }
-        .expect("writing to a String cannot fail");
+    if magnitude == 0.0 || (1e-5..1e16).contains(&magnitude) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
 }
 
 /// Writes a matrix as CSV text (one row per line, shortest round-trip numbers).
@@ -410,7 +439,7 @@ pub fn write_csv<W: Write>(mut out: W, x: ArrayView2<'_, f64>) -> std::io::Resul
             if j > 0 {
                 line.push(',');
             }
-            push_number(&mut line, *v);
+            line.push_str(&format_number(*v));
         }
         line.push('\n');
         out.write_all(line.as_bytes())?;

@@ -3,9 +3,11 @@
 
 mod atomic;
 mod matrix;
+mod memory;
 
 pub(crate) use atomic::write_atomic;
 pub use atomic::{remove_unfinished_outputs, OutputFile};
+pub use matrix::{format_number, read_matrix, write_csv, write_matrix};
 #[cfg(feature = "internals")]
 pub use matrix::{parse_csv_bytes, parse_npy_bytes};
-pub use matrix::{read_matrix, write_csv, write_matrix};
+pub use memory::available_memory;

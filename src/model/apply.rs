@@ -113,12 +113,23 @@ impl Rbig {
     }
 
     /// Draws `n` samples (rows) from the model.
-    pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Array2<f64> {
+    ///
+    /// # Errors
+    /// [`RbigError::InvalidParameter`] if `n` rows of the model's width cannot be held
+    /// in memory at all (more than `isize::MAX` bytes).
+    pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<f64>> {
+        let bytes = n.checked_mul(self.dim).and_then(|v| v.checked_mul(std::mem::size_of::<f64>()));
+        if bytes.is_none_or(|b| b > isize::MAX as usize) {
+            return Err(RbigError::InvalidParameter {
+                name: "n",
+                reason: format!("{n} rows of {} columns cannot be held in memory", self.dim),
+            });
+        }
         let mut work = Array2::from_shape_simple_fn((self.dim, n), || rng.sample::<f64, _>(StandardNormal));
         for step in self.bijectors().rev() {
             par_inverse(step, work.view_mut());
         }
-        to_sample_major(work)
+        Ok(to_sample_major(work))
     }
 }
 

@@ -238,7 +238,7 @@ impl Rbig {
         steps.extend(
             marginals.into_iter().zip(rotations).map(|(marginal, rotation)| Step::Layer(Layer { marginal, rotation })),
         );
-        Ok(Self {
+        let model = Self {
             dim: d,
             n_train: n,
             params: params.clone(),
@@ -248,7 +248,11 @@ impl Rbig {
             diagnostics,
             marginal_entropies,
             held_out_log_likelihood: held_out.map(|h| h.best.1),
-        })
+        };
+        // The checks a model file gets on loading: a fit never returns (or saves) a
+        // model it could not load. What fails them here is arithmetic that overflowed.
+        model.validate().map_err(|reason| RbigError::NumericOverflow { reason })?;
+        Ok(model)
     }
 }
 

@@ -122,7 +122,7 @@ pub struct PreStepSummary {
 /// assert!((&back - &x).iter().all(|e| e.abs() < 1e-9));
 /// let log_p = model.log_density(&x).unwrap();
 /// assert!(log_p.iter().all(|v| v.is_finite()));
-/// let draws = model.sample(10, &mut rand::rngs::StdRng::seed_from_u64(1));
+/// let draws = model.sample(10, &mut rand::rngs::StdRng::seed_from_u64(1)).unwrap();
 /// assert_eq!(draws.dim(), (10, 2));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
