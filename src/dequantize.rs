@@ -88,7 +88,7 @@ pub fn point_masses<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>, min_share: f64) 
         .collect()
 }
 
-fn check_widths(widths: &[f64], d: usize) -> Result<()> {
+pub(crate) fn check_widths(widths: &[f64], d: usize) -> Result<()> {
     if widths.len() != d {
         let plural = if widths.len() == 1 { "" } else { "s" };
         return Err(RbigError::InvalidParameter {

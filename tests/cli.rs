@@ -275,6 +275,14 @@ fn dequantized_fit_and_score() {
     let mass: f64 = cells.values().sum();
     assert!(mass <= 1.05, "the occupied cells hold probability {mass}");
     bad_input(&rbig(&[&"score", &model, &data, &"--dequantize", &"1"]), &["1 width", "2 columns"]);
+    // The model stores its widths: `--dequantize` alone uses them, to the same scores.
+    assert_eq!(json(&rbig(&[&"info", &model]))["dequantized_widths"], serde_json::json!([1.0, 1.0]));
+    let stored = ok(&rbig(&[&"score", &model, &data, &"--dequantize", &"--draws", &"4"]));
+    assert_eq!(parse_csv(&stored), log_p);
+    // A model of continuous data has none to use.
+    let plain = dir.path("plain.rbig");
+    ok(&rbig(&[&"fit", &data, &"-o", &plain, &"--quiet"]));
+    bad_input(&rbig(&[&"score", &plain, &data, &"--dequantize"]), &["stores no bin widths"]);
 }
 
 #[test]

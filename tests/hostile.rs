@@ -248,10 +248,10 @@ fn knot_counts_beyond_the_maps_index_are_refused_up_front() {
     assert!(h.is_ok_and(|h| h.value().is_finite()));
 }
 
-/// `payload` framed as a format-3 model file with a valid checksum.
+/// `payload` framed as a current model file with a valid checksum.
 fn model_file(payload: &[u8]) -> Vec<u8> {
     let mut file = b"RBIGMODL".to_vec();
-    file.extend_from_slice(&3u32.to_le_bytes());
+    file.extend_from_slice(&rbig::FORMAT_VERSION.to_le_bytes());
     file.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     file.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
     file.extend_from_slice(payload);

@@ -226,7 +226,7 @@ fn mismatched_blocks_are_errors() {
     ));
     assert!(matches!(
         kl_divergence(&x, &y, &Rbig::params()),
-        Err(RbigError::DimensionMismatch { expected: 2, found: 3 })
+        Err(RbigError::ColumnMismatch { first: 3, second: 2 })
     ));
 }
 

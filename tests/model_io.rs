@@ -78,10 +78,13 @@ fn foreign_files_are_not_models() {
 fn newer_versions_are_refused() {
     let (model, _) = model();
     let mut bytes = model.to_bytes();
-    bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
+    let newer = rbig::FORMAT_VERSION + 1;
+    bytes[8..12].copy_from_slice(&newer.to_le_bytes());
     match Rbig::from_bytes(&bytes) {
-        Err(e @ RbigError::UnsupportedVersion { found: 4, supported: 3 }) => {
-            assert!(e.to_string().contains("version 4"), "{e}")
+        Err(e @ RbigError::UnsupportedVersion { found, supported })
+            if found == newer && supported == rbig::FORMAT_VERSION =>
+        {
+            assert!(e.to_string().contains(&format!("version {newer}")), "{e}")
         }
         other => panic!("expected UnsupportedVersion, got {other:?}"),
     }
@@ -183,4 +186,32 @@ fn density_options_and_the_held_out_score_are_saved() {
     assert_eq!(loaded.hyperparameters().shrinkage(), 0.5);
     assert_eq!(loaded.hyperparameters().validation(), Some(rbig::Validation { fraction: 0.25, patience: 7 }));
     assert!(loaded.held_out_log_likelihood().is_some());
+}
+
+#[test]
+fn version_3_files_still_load_as_models_of_continuous_data() {
+    // Written by the format-3 code (the pinned PCA model before format 4). Format 4
+    // appends the dequantization widths: the same model's payload is format 3's plus the
+    // encoding of `None`, one zero byte.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v3.rbig");
+    let (model, version) = Rbig::load_with_format(path).unwrap();
+    assert_eq!(version, 3);
+    assert_eq!(model.dequantization_widths(), None);
+    let v3 = std::fs::read(path).unwrap();
+    let v4 = model.to_bytes();
+    assert_eq!(&v4[..8], &v3[..8]);
+    assert_eq!(u32::from_le_bytes(v4[8..12].try_into().unwrap()), rbig::FORMAT_VERSION);
+    assert_eq!(v4[24..v4.len() - 1], v3[24..]);
+    assert_eq!(v4[v4.len() - 1], 0);
+    assert_eq!(Rbig::from_bytes(&v4).unwrap(), model);
+}
+
+#[test]
+fn dequantization_widths_are_saved_and_checked() {
+    let (model, _) = model();
+    let model = model.with_dequantization_widths(vec![1.0, 0.0]).unwrap();
+    let again = Rbig::from_bytes(&model.to_bytes()).unwrap();
+    assert_eq!(again.dequantization_widths(), Some(&[1.0, 0.0][..]));
+    assert!(model.clone().with_dequantization_widths(vec![1.0]).is_err());
+    assert!(model.with_dequantization_widths(vec![1.0, f64::NAN]).is_err());
 }

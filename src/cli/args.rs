@@ -173,10 +173,10 @@ pub(crate) enum Command {
         data: PathBuf,
         /// Score discrete data: the dequantized log-likelihood, a log-probability of
         /// each row's lattice cell (mean of ln p over uniform jitter plus Σ ln width).
-        /// WIDTHS: the bin widths the model was fitted with, as `rbig fit --dequantize`
-        /// prints them (comma separated; 0 for a continuous column).
-        #[arg(long, value_name = "WIDTHS")]
-        dequantize: Option<String>,
+        /// Alone, it uses the bin widths stored by `rbig fit --dequantize`; WIDTHS
+        /// overrides them (comma separated; 0 for a continuous column).
+        #[arg(long, value_name = "WIDTHS", num_args = 0..=1)]
+        dequantize: Option<Option<String>>,
         /// Jitter draws per row for --dequantize.
         #[arg(long, default_value_t = 16)]
         draws: usize,

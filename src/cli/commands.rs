@@ -144,9 +144,15 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             let sink = Sink::reserve(&out)?;
             let m = load_model(&model)?;
             let x = read_matrix(&data)?;
-            let lp = match dequantize.as_deref() {
+            let lp = match dequantize {
                 None => m.log_density(&x)?,
-                Some(list) => {
+                Some(None) => {
+                    let widths = m.dequantization_widths().ok_or_else(|| {
+                        usage("--dequantize: the model stores no bin widths (it was not fitted with --dequantize); give them, e.g. --dequantize 1,1")
+                    })?;
+                    m.dequantized_log_likelihood(&x, widths, draws, 0)?
+                }
+                Some(Some(list)) => {
                     let widths: Vec<f64> =
                         list.split(',')
                             .map(|w| w.trim().parse::<f64>())
@@ -242,10 +248,13 @@ fn fit(
         })
     };
     progress.finish();
-    let model = model?;
+    let model = match &widths {
+        Some(w) => model?.with_dequantization_widths(w.clone())?,
+        None => model?,
+    };
     let seconds = start.elapsed().as_secs_f64();
     out.commit(&model.to_bytes())?;
-    print_line(&fit_json(&model, seconds, widths).to_string())
+    print_line(&fit_json(&model, seconds).to_string())
 }
 
 /// The two blocks of `rbig mi`: two files, or one file split after `split` columns.

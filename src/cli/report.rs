@@ -106,8 +106,8 @@ fn model_json(model: &Rbig) -> Value {
 }
 
 /// `fit`'s summary: the model, the time, what the held-out rows chose, and the bin
-/// widths `rbig score --dequantize` needs.
-pub(crate) fn fit_json(model: &Rbig, seconds: f64, widths: Option<Vec<f64>>) -> Value {
+/// widths the data were dequantized with (stored in the model too).
+pub(crate) fn fit_json(model: &Rbig, seconds: f64) -> Value {
     let mut summary = model_json(model);
     summary["seconds"] = json!(seconds);
     if let Some(score) = model.held_out_log_likelihood() {
@@ -115,7 +115,7 @@ pub(crate) fn fit_json(model: &Rbig, seconds: f64, widths: Option<Vec<f64>>) -> 
         summary["rotation"] = rotation_json(model);
         summary["knots"] = knots_json(model.hyperparameters().knots());
     }
-    if let Some(w) = widths {
+    if let Some(w) = model.dequantization_widths() {
         summary["dequantized_widths"] = json!(w);
     }
     summary
@@ -127,6 +127,7 @@ pub(crate) fn info_json(model: &Rbig, format_version: u32) -> Value {
     let pre = model.pre_steps();
     let mut info = model_json(model);
     info["format_version"] = json!(format_version);
+    info["dequantized_widths"] = json!(model.dequantization_widths());
     info["tc_reductions"] = json!(model.diagnostics().iter().map(|l| l.tc_reduction).collect::<Vec<_>>());
     info["pre_steps"] = json!({
         "unmixing_steps": pre.unmixing_steps,

@@ -226,6 +226,18 @@ fn decode_npy(mut input: Input, magic: Vec<u8>, path: &Path) -> Result<Array2<f6
         .iter()
         .try_fold(item, |acc, &d| acc.checked_mul(d as u64))
         .ok_or_else(|| unreadable(path, format!("the declared shape {shape} overflows")))?;
+    let mismatch = |found: u64| {
+        unreadable(
+            path,
+            format!(
+                "declares shape {shape} of '{}' ({data_len} bytes) but holds {found} bytes of data",
+                declared.descr
+            ),
+        )
+    };
+    if let Some(found) = input.remaining.filter(|&found| found != data_len) {
+        return Err(mismatch(found));
+    }
     // The matrix of f64 it becomes (beside the file's own elements, if they convert).
     let needed = (data_len / item).saturating_mul(8).saturating_add(if item == 8 { 0 } else { data_len });
     if let Some(available) = crate::io::available_memory().filter(|&a| needed > a) {
@@ -238,15 +250,6 @@ fn decode_npy(mut input: Input, magic: Vec<u8>, path: &Path) -> Result<Array2<f6
             ),
         ));
     }
-    let mismatch = |found: u64| {
-        unreadable(
-            path,
-            format!(
-                "declares shape {shape} of '{}' ({data_len} bytes) but holds {found} bytes of data",
-                declared.descr
-            ),
-        )
-    };
     let mut consumed = magic;
     consumed.extend_from_slice(&version);
     consumed.extend_from_slice(&len_field);
@@ -254,7 +257,6 @@ fn decode_npy(mut input: Input, magic: Vec<u8>, path: &Path) -> Result<Array2<f6
     let one_d = declared.shape.len() == 1;
     let descr = declared.descr.clone();
     let decoded = match input.remaining {
-        Some(found) if found != data_len => return Err(mismatch(found)),
         Some(_) => decode_npy_data(input.rewound(consumed), &descr, one_d),
         None => {
             // A pipe's length is known only by reading it: read at most what is declared

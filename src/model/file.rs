@@ -14,7 +14,10 @@
 //! neither. Version 3 has version 2's layout but lets an unmixing step end in a
 //! non-orthogonal matrix (the maximum-likelihood refinement of ICA mode): version 2
 //! files read unchanged, and a build that predates refinements refuses a version-3 file
-//! by its version instead of by a puzzling validation error.
+//! by its version instead of by a puzzling validation error. Version 4 appends the
+//! bin widths the training data were dequantized with (`None` for continuous data), so
+//! scoring discrete data needs no pasted list; versions 1 to 3 read as models of
+//! continuous data.
 //!
 //! All encoding lives here, behind the version number, so the payload encoding can
 //! change (bincode is unmaintained) without breaking saved models. Loading checks every
@@ -37,7 +40,7 @@ use crate::rotation::{Rotation, RotationKind};
 
 const MAGIC: &[u8; 8] = b"RBIGMODL";
 /// The model-file format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 24;
 
 fn config() -> impl bincode::config::Config {
@@ -91,18 +94,23 @@ fn from_bytes_versioned(bytes: &[u8]) -> Result<(Rbig, u32)> {
     if crc32fast::hash(payload) != word(20) {
         return Err(RbigError::CorruptModel("checksum mismatch: the file was damaged".into()));
     }
-    let decoded = if version == 1 {
-        bincode::serde::decode_from_slice::<RbigV1, _>(payload, config()).map(|(m, used)| (m.into(), used))
-    } else {
-        bincode::serde::decode_from_slice(payload, config())
+    let decoded = match version {
+        1 => {
+            bincode::serde::decode_from_slice::<RbigV1, _>(payload, config()).map(|(m, used)| ((m.into(), None), used))
+        }
+        2 | 3 => bincode::serde::decode_from_slice::<ModelV3, _>(payload, config()).map(|(m, used)| ((m, None), used)),
+        _ => bincode::serde::decode_from_slice(payload, config()),
     };
-    let (stored, used): (ModelV3, usize) =
+    let (stored, used): (ModelV4, usize) =
         decoded.map_err(|e| RbigError::CorruptModel(format!("cannot decode the model: {e}")))?;
     if used != payload.len() {
         return Err(RbigError::CorruptModel(format!("{} trailing bytes after the model", payload.len() - used)));
     }
     Rbig::try_from(stored).map_err(RbigError::CorruptModel).map(|model| (model, version))
 }
+
+/// Format 4: format 3's model, then the dequantization widths.
+type ModelV4 = (ModelV3, Option<Vec<f64>>);
 
 /// Format 1: parameters without the density options (validation, shrinkage), and no
 /// held-out score. Still read, as a model fitted with neither.
@@ -203,21 +211,21 @@ impl Serialize for Rbig {
                 marginal_entropies: self.marginal_entropies.clone(),
                 held_out_log_likelihood: self.held_out_log_likelihood,
             };
-        stored.serialize(serializer)
+        (stored, &self.dequantization).serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Rbig {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        Rbig::try_from(ModelV3::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+        Rbig::try_from(ModelV4::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 
-impl TryFrom<ModelV3> for Rbig {
+impl TryFrom<ModelV4> for Rbig {
     type Error = String;
 
     /// The one list of steps from the stored layout, checked (see [`Rbig::validate`]).
-    fn try_from(m: ModelV3) -> std::result::Result<Self, String> {
+    fn try_from((m, dequantization): ModelV4) -> std::result::Result<Self, String> {
         let mut layers = m.layers;
         let Some(last) = layers.pop() else {
             return Err("the model has no layers".into());
@@ -240,6 +248,7 @@ impl TryFrom<ModelV3> for Rbig {
             diagnostics: m.diagnostics,
             marginal_entropies: m.marginal_entropies,
             held_out_log_likelihood: m.held_out_log_likelihood,
+            dequantization,
         };
         model.validate()?;
         Ok(model)

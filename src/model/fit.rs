@@ -248,6 +248,7 @@ impl Rbig {
             diagnostics,
             marginal_entropies,
             held_out_log_likelihood: held_out.map(|h| h.best.1),
+            dequantization: None,
         };
         // The checks a model file gets on loading: a fit never returns (or saves) a
         // model it could not load. What fails them here is arithmetic that overflowed.

@@ -142,6 +142,8 @@ pub struct Rbig {
     pub(crate) marginal_entropies: Vec<f64>,
     /// Mean log-likelihood of the held-out rows that chose the depth, when they did.
     pub(crate) held_out_log_likelihood: Option<f64>,
+    /// Bin widths the training data were dequantized with, when they were.
+    pub(crate) dequantization: Option<Vec<f64>>,
 }
 
 impl Rbig {
@@ -265,10 +267,40 @@ impl Rbig {
         self.steps.iter().map(Step::bijector).chain([&self.output as &dyn Bijector])
     }
 
+    /// Bin widths the training data were dequantized with (`rbig fit --dequantize`), if
+    /// they were: what [`Rbig::dequantized_log_likelihood`] needs to score such data.
+    pub fn dequantization_widths(&self) -> Option<&[f64]> {
+        self.dequantization.as_deref()
+    }
+
+    /// The model, recording that its training data were dequantized with bin `widths`
+    /// (one per column; saved with it, see [`Rbig::dequantization_widths`]).
+    ///
+    /// ```
+    /// use rbig::dequantize::{jitter, resolution};
+    /// let counts = ndarray::Array2::from_shape_fn((500, 2), |(i, j)| ((i * (j + 2)) % 7) as f64);
+    /// let widths = resolution(&counts);
+    /// let model = rbig::Rbig::fit(&jitter(&counts, &widths, 0)?)?.with_dequantization_widths(widths.clone())?;
+    /// assert_eq!(model.dequantization_widths(), Some(&widths[..]));
+    /// # Ok::<(), rbig::RbigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RbigError::InvalidParameter`] if there is not one finite, non-negative width
+    /// per column.
+    pub fn with_dequantization_widths(mut self, widths: Vec<f64>) -> crate::error::Result<Self> {
+        crate::dequantize::check_widths(&widths, self.dim)?;
+        self.dequantization = Some(widths);
+        Ok(self)
+    }
+
     /// Checks the invariants a fitted model satisfies (used on loading).
     pub(crate) fn validate(&self) -> std::result::Result<(), String> {
         use linfa::ParamGuard;
         RbigParams(self.params.clone()).check().map_err(|e| e.to_string())?;
+        if let Some(widths) = &self.dequantization {
+            crate::dequantize::check_widths(widths, self.dim).map_err(|e| e.to_string())?;
+        }
         // A fit needs more rows than columns; and the training size sets the noise
         // simulations a loaded model runs, so an absurd one would run without end.
         if self.dim == 0 || self.n_train <= self.dim || self.n_train > MAX_TRAIN_ROWS {
