@@ -38,7 +38,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{RbigError, Result};
-use crate::model::Rbig;
+use crate::model::{beyond_range, check_widths, Rbig};
 use crate::numeric::{equal_runs, lattice_step, sort_floats};
 
 /// The bin width of each column: the median gap between neighbouring distinct values
@@ -88,26 +88,6 @@ pub fn point_masses<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>, min_share: f64) 
         .collect()
 }
 
-pub(crate) fn check_widths(widths: &[f64], d: usize) -> Result<()> {
-    if widths.len() != d {
-        let plural = if widths.len() == 1 { "" } else { "s" };
-        return Err(RbigError::InvalidParameter {
-            name: "widths",
-            reason: format!("{} width{plural} for {d} columns: give one bin width per column", widths.len()),
-        });
-    }
-    if let Some(c) = widths.iter().position(|w| w.is_infinite()) {
-        return Err(beyond_range(c));
-    }
-    if let Some(w) = widths.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
-        return Err(RbigError::InvalidParameter {
-            name: "widths",
-            reason: format!("bin widths must be finite and non-negative, got {w}"),
-        });
-    }
-    Ok(())
-}
-
 /// `x` plus independent `U(−w/2, w/2)` noise in each column of bin width `w` (columns
 /// of width 0 are copied as they are), drawn from `seed`.
 ///
@@ -130,16 +110,6 @@ pub fn jitter<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>, widths: &[f64], seed: 
         return Err(beyond_range(c));
     }
     Ok(out)
-}
-
-/// Column `c`'s values, spread over their bins, leave the floating-point range.
-fn beyond_range(c: usize) -> RbigError {
-    RbigError::NumericOverflow {
-        reason: format!(
-            "column {}: its values spread over their bins leave the floating-point range (about ±1.8e308)",
-            c + 1
-        ),
-    }
 }
 
 /// Most Monte Carlo draws per row: beyond, the estimate's Monte Carlo error is already

@@ -224,10 +224,7 @@ fn mismatched_blocks_are_errors() {
         mutual_information(&x, &y, &Rbig::params()),
         Err(RbigError::RowMismatch { first: 500, second: 400 })
     ));
-    assert!(matches!(
-        kl_divergence(&x, &y, &Rbig::params()),
-        Err(RbigError::ColumnMismatch { first: 3, second: 2 })
-    ));
+    assert!(matches!(kl_divergence(&x, &y, &Rbig::params()), Err(RbigError::ColumnMismatch { first: 3, second: 2 })));
 }
 
 #[test]

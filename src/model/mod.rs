@@ -20,6 +20,7 @@ use ndarray::{ArrayViewMut1, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 
 use crate::bijector::Bijector;
+use crate::error::{RbigError, Result};
 use crate::marginal::MarginalGaussianizer;
 use crate::null::NullModel;
 use crate::params::{RbigParams, RbigValidParams};
@@ -288,8 +289,8 @@ impl Rbig {
     /// # Errors
     /// [`RbigError::InvalidParameter`] if there is not one finite, non-negative width
     /// per column.
-    pub fn with_dequantization_widths(mut self, widths: Vec<f64>) -> crate::error::Result<Self> {
-        crate::dequantize::check_widths(&widths, self.dim)?;
+    pub fn with_dequantization_widths(mut self, widths: Vec<f64>) -> Result<Self> {
+        check_widths(&widths, self.dim)?;
         self.dequantization = Some(widths);
         Ok(self)
     }
@@ -299,7 +300,7 @@ impl Rbig {
         use linfa::ParamGuard;
         RbigParams(self.params.clone()).check().map_err(|e| e.to_string())?;
         if let Some(widths) = &self.dequantization {
-            crate::dequantize::check_widths(widths, self.dim).map_err(|e| e.to_string())?;
+            check_widths(widths, self.dim).map_err(|e| e.to_string())?;
         }
         // A fit needs more rows than columns; and the training size sets the noise
         // simulations a loaded model runs, so an absurd one would run without end.
@@ -335,5 +336,37 @@ impl Rbig {
     /// Largest number of knots of any marginal map (a measure of model size).
     pub fn max_knots(&self) -> usize {
         self.layers().map(|l| &l.marginal).chain([&self.output]).map(MarginalGaussianizer::max_knots).max().unwrap_or(0)
+    }
+}
+
+/// The dequantization bin widths of a `d`-column model: one per column, finite and
+/// non-negative (0 for a continuous column).
+pub(crate) fn check_widths(widths: &[f64], d: usize) -> Result<()> {
+    if widths.len() != d {
+        let plural = if widths.len() == 1 { "" } else { "s" };
+        return Err(RbigError::InvalidParameter {
+            name: "widths",
+            reason: format!("{} width{plural} for {d} columns: give one bin width per column", widths.len()),
+        });
+    }
+    if let Some(c) = widths.iter().position(|w| w.is_infinite()) {
+        return Err(beyond_range(c));
+    }
+    if let Some(w) = widths.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+        return Err(RbigError::InvalidParameter {
+            name: "widths",
+            reason: format!("bin widths must be finite and non-negative, got {w}"),
+        });
+    }
+    Ok(())
+}
+
+/// Column `c`'s values, spread over their bins, leave the floating-point range.
+pub(crate) fn beyond_range(c: usize) -> RbigError {
+    RbigError::NumericOverflow {
+        reason: format!(
+            "column {}: its values spread over their bins leave the floating-point range (about ±1.8e308)",
+            c + 1
+        ),
     }
 }
