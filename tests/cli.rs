@@ -649,3 +649,20 @@ fn too_few_rows_per_column_are_warned_about() {
     write_csv(&wide, &common::standard_normal(1000, 4, 2));
     assert!(rbig(&[&"tc", &wide, &"--rotation", &"pca"]).stderr.is_empty());
 }
+
+#[test]
+fn divergence_with_p_outside_q_is_warned_about() {
+    // Q uniform on [0, 1], P on [0, 2]: D(P ‖ Q) is infinite; a sample estimate is
+    // finite, so the tool says where P has mass Q's sample never reached.
+    let dir = Dir::new("kld-support");
+    let grid = |scale: f64| Array2::from_shape_fn((2000, 1), |(i, _)| scale * ((i as f64 + 0.5) * 0.618_034).fract());
+    let (p, q) = (dir.path("p.csv"), dir.path("q.csv"));
+    write_csv(&p, &grid(2.0));
+    write_csv(&q, &grid(1.0));
+    let out = rbig(&[&"kld", &p, &q]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("50.0% of P's rows") && err.contains("column 1"), "{err}");
+    // The other way round, nothing to say.
+    assert!(rbig(&[&"kld", &q, &p]).stderr.is_empty());
+}

@@ -11,7 +11,9 @@ use rbig::io::{available_memory, read_matrix, write_csv, OutputFile};
 use rbig::{ParamGuard, Rbig, RbigError, RbigParams, RotationKind};
 
 use crate::args::{Cli, Command, EstimatorArgs, FitArgs, OutputArgs};
-use crate::report::{estimate_json, fit_json, info_json, warn_few_rows, warn_point_masses, Progress};
+use crate::report::{
+    estimate_json, fit_json, info_json, warn_few_rows, warn_outside_support, warn_point_masses, Progress,
+};
 
 /// An error with its exit code.
 pub(crate) struct Failure {
@@ -199,6 +201,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             let (xp, xq) = (read_matrix(&p)?, read_matrix(&q)?);
             warn_few_rows(&p, xp.nrows(), xp.ncols(), quiet);
             warn_few_rows(&q, xq.nrows(), xq.ncols(), quiet);
+            warn_outside_support(&xp, &xq, quiet);
             estimate("kl_divergence", &est, |params| information::kl_divergence(&xp, &xq, params))
         }
     }

@@ -20,6 +20,12 @@ use crate::error::{RbigError, Result};
 /// Temporary files of outputs not yet committed or dropped.
 static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// The list of unfinished outputs; a panic while it was held leaves it usable (it is a
+/// list of paths, never half-updated).
+fn unfinished() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    UNFINISHED.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Removes the temporary files of every output being written, for a handler of
 /// SIGINT or SIGTERM to call before the process exits (the `rbig` tool does). Outputs
 /// already in place are untouched.
@@ -28,15 +34,13 @@ static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// rbig::io::remove_unfinished_outputs(); // nothing in progress: nothing happens
 /// ```
 pub fn remove_unfinished_outputs() {
-    let mut unfinished = UNFINISHED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    for path in unfinished.drain(..) {
+    for path in unfinished().drain(..) {
         let _ = fs::remove_file(path);
     }
 }
 
 fn forget(temp: &Path) {
-    let mut unfinished = UNFINISHED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    unfinished.retain(|p| p != temp);
+    unfinished().retain(|p| p != temp);
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> RbigError {
@@ -103,7 +107,7 @@ impl OutputFile {
             let temp = dir.join(format!(".rbig-{}-{nanos:08x}-{unique}.tmp", std::process::id()));
             match fs::OpenOptions::new().write(true).create_new(true).open(&temp) {
                 Ok(file) => {
-                    UNFINISHED.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(temp.clone());
+                    unfinished().push(temp.clone());
                     return Ok(Self { target, temp, file: Some(file), overwrite });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 64 => attempt += 1,
