@@ -343,3 +343,24 @@ fn overflowing_scales_are_named_not_null() {
     outlier[(7, 1)] = 1e306;
     works_or_is_named(&outlier);
 }
+
+#[test]
+fn one_huge_outlier_moves_the_total_correlation_only_through_its_own_windows() {
+    // One value at 1e20 or 1e50 in 3000 rows once inflated the TC by ln(outlier / 1e11)
+    // nats (89 for 1e50): the entropy estimator floored every spacing at 1e-12 of the
+    // range. Now only the m-spacings holding the outlier see it: at most about
+    // (m + 1)·ln(outlier)/n nats, m = n^(1/3).
+    let z = standard_normal(3000, 2, 21);
+    let x = Array2::from_shape_fn((3000, 2), |(i, j)| z[(i, 0)] + if j == 1 { 0.8 * z[(i, 1)] } else { 0.0 });
+    for rotation in [RotationKind::Pca, RotationKind::Ica] {
+        let params = Rbig::params().rotation(rotation);
+        let clean = rbig::information::total_correlation(&x, &params).unwrap().value();
+        for outlier in [1e20, 1e50] {
+            let mut y = x.clone();
+            y[(7, 1)] = outlier;
+            let tc = rbig::information::total_correlation(&y, &params).unwrap().value();
+            let windows = (3000f64.cbrt().round() + 1.0) * f64::ln(outlier) / 3000.0;
+            assert!((tc - clean).abs() <= windows, "{rotation:?} {outlier:e}: TC {tc} against {clean} (bound {windows})");
+        }
+    }
+}

@@ -31,7 +31,9 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 
-use crate::numeric::{argsort_floats, sort_floats, spacing_entropy, spacing_window, to_nalgebra, variance_about};
+use crate::numeric::{
+    argsort_floats, sort_floats, spacing_entropy, spacing_floor, spacing_window, to_nalgebra, variance_about,
+};
 use crate::rotation::fastica_subsample;
 
 /// Largest dimension refined: each step costs `d` sorts and a `d × d × n` product, and
@@ -71,7 +73,7 @@ fn spacing_scores(y: ArrayView1<'_, f64>) -> (Array1<f64>, f64) {
     let sorted: Vec<f64> = order.iter().map(|&k| y[k]).collect();
     let entropy = spacing_entropy(&sorted);
     let m = spacing_window(n);
-    let floor = (sorted[n - 1] - sorted[0]) * 1e-12;
+    let floor = spacing_floor(&sorted);
     // Ĥ = mean ln(c·(s[i+m] − s[i−m])): each gap pulls its upper end up and its lower
     // end down, by its reciprocal.
     let mut grad = vec![0.0; n];
