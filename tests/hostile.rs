@@ -360,7 +360,25 @@ fn one_huge_outlier_moves_the_total_correlation_only_through_its_own_windows() {
             y[(7, 1)] = outlier;
             let tc = rbig::information::total_correlation(&y, &params).unwrap().value();
             let windows = (3000f64.cbrt().round() + 1.0) * f64::ln(outlier) / 3000.0;
-            assert!((tc - clean).abs() <= windows, "{rotation:?} {outlier:e}: TC {tc} against {clean} (bound {windows})");
+            assert!(
+                (tc - clean).abs() <= windows,
+                "{rotation:?} {outlier:e}: TC {tc} against {clean} (bound {windows})"
+            );
         }
     }
+}
+
+#[test]
+fn unresolvable_columns_are_named_by_their_input_values_in_every_mode() {
+    // A column spread over 200 orders of magnitude. ICA mode's steps before the layers
+    // transformed it first, and the error quoted the transformed range (up to 2.8).
+    let z = standard_normal(2000, 1, 5);
+    let x = Array2::from_shape_fn((2000, 2), |(i, j)| {
+        if j == 0 {
+            z[(i, 0)]
+        } else {
+            10f64.powf(-100.0 + 200.0 * ((i as f64 + 0.5) * 0.618_034).fract())
+        }
+    });
+    every_rotation_errors(&x, |e| matches!(e, RbigError::UnresolvableColumn { column: 1, max, .. } if *max > 1e99));
 }

@@ -157,13 +157,16 @@ impl Rbig {
         } else {
             PreSteps::default()
         };
-        let unmixed = !unmixing.is_empty();
         let mut steps: Vec<Step> = unmixing.into_iter().map(Step::Unmixing).chain(radial.map(Step::Radial)).collect();
         let (mut marginal, mut h_input) = MarginalGaussianizer::fit(work.view(), params.knots).map_err(|c| {
-            if unmixed {
-                RbigError::Degenerate { layer: 0 }
-            } else {
-                c.into()
+            if steps.is_empty() {
+                return c.into();
+            }
+            // The steps before the layers changed the values: name the problem by the
+            // input's own column and values when it is already there.
+            match MarginalGaussianizer::fit(to_dim_major(&x).view(), params.knots) {
+                Err(input) => input.into(),
+                Ok(_) => RbigError::Degenerate { layer: 0 },
             }
         })?;
         if let Some(h) = &mut held_out {
