@@ -5,7 +5,9 @@ use thiserror::Error;
 /// Everything that can go wrong in `rbig`: bad input, bad parameters, bad model files.
 ///
 /// Every variant names the problem precisely enough to fix it (row and column of a bad
-/// value, the expected and found dimensions, the file format version, ...).
+/// value, the expected and found dimensions, the file format version, ...). Indices in
+/// the fields are zero-based, as in the arrays; messages count rows and columns from 1,
+/// as files and spreadsheets do.
 ///
 /// ```
 /// use ndarray::array;
@@ -35,7 +37,7 @@ pub enum RbigError {
     #[error("the data has no columns")]
     NoColumns,
     /// A value is NaN or infinite.
-    #[error("non-finite value {value} at row {row}, column {column}")]
+    #[error("non-finite value {value} at row {}, column {}", .row + 1, .column + 1)]
     NonFinite {
         /// Zero-based row of the offending value.
         row: usize,
@@ -46,8 +48,9 @@ pub enum RbigError {
     },
     /// A column of the training data takes a single value, so it has no density.
     #[error(
-        "column {column} is constant (every row is {value}): a point mass has no density; \
-         drop the column or add noise (dequantize) before fitting"
+        "column {} is constant (every row is {value}): a point mass has no density; \
+         drop the column or add noise (dequantize) before fitting",
+        .column + 1
     )]
     ConstantColumn {
         /// Zero-based column index.
@@ -58,8 +61,9 @@ pub enum RbigError {
     /// A column's values differ, but by less than floating point can scale (its spread
     /// is in the subnormal range, below about 2e-308).
     #[error(
-        "column {column} spans only {range:e}, too narrow to work with in floating point; \
-         rescale it (multiply by a large constant) before fitting"
+        "column {} spans only {range:e}, too narrow to work with in floating point; \
+         rescale it (multiply by a large constant) before fitting",
+        .column + 1
     )]
     NarrowColumn {
         /// Zero-based column index.
@@ -71,8 +75,9 @@ pub enum RbigError {
     /// of magnitude away from the rest) that floating point cannot resolve the bulk on
     /// the outliers' scale.
     #[error(
-        "column {column} spans from {min:e} to {max:e}, scales too far apart to resolve in \
-         floating point; transform it first (a logarithm, or clipping the outliers)"
+        "column {} spans from {min:e} to {max:e}, scales too far apart to resolve in \
+         floating point; transform it first (a logarithm, or clipping the outliers)",
+        .column + 1
     )]
     UnresolvableColumn {
         /// Zero-based column index.
@@ -114,8 +119,9 @@ pub enum RbigError {
     /// model leaves the range of `f64` (its density underflows: `log_density` gives
     /// −∞ for it instead of this error).
     #[error(
-        "row {row} is too far outside the model's data: its transform overflows the \
-         range of floating-point numbers"
+        "row {} is too far outside the model's data: its transform overflows the \
+         range of floating-point numbers",
+        .row + 1
     )]
     OutOfRange {
         /// Zero-based index of the first such row.

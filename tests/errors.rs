@@ -16,7 +16,8 @@ fn non_finite_input_names_row_and_column() {
             Err(RbigError::NonFinite { row: 17, column: 2, value }) => {
                 assert!(value.is_nan() == bad.is_nan());
                 let msg = RbigError::NonFinite { row: 17, column: 2, value }.to_string();
-                assert!(msg.contains("row 17") && msg.contains("column 2"), "{msg}");
+                // Counted from 1 in the message, as in the file.
+                assert!(msg.contains("row 18") && msg.contains("column 3"), "{msg}");
             }
             other => panic!("expected NonFinite at (17, 2), got {other:?}"),
         }
@@ -73,7 +74,7 @@ fn constant_column_is_rejected_by_name() {
     match Rbig::fit(&x) {
         Err(e @ RbigError::ConstantColumn { column: 1, value }) => {
             assert_eq!(value, 4.5);
-            assert!(e.to_string().contains("column 1 is constant"), "{e}");
+            assert!(e.to_string().contains("column 2 is constant"), "{e}");
         }
         other => panic!("expected ConstantColumn, got {other:?}"),
     }
