@@ -666,3 +666,14 @@ fn divergence_with_p_outside_q_is_warned_about() {
     // The other way round, nothing to say.
     assert!(rbig(&[&"kld", &q, &p]).stderr.is_empty());
 }
+
+#[test]
+fn one_row_of_many_columns_is_one_error_line() {
+    // Every column of a single row is a point mass: one warning each once buried the
+    // too-few-rows error under millions of lines.
+    let dir = Dir::new("one-row");
+    let wide = dir.path("wide.csv");
+    std::fs::write(&wide, format!("{}\n", vec!["1"; 5000].join(","))).unwrap();
+    bad_input(&rbig(&[&"tc", &wide]), &["5000 column(s)", "got 1"]);
+    bad_input(&rbig(&[&"fit", &wide, &"-o", &dir.path("m.rbig")]), &["5000 column(s)", "got 1"]);
+}
