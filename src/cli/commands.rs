@@ -109,8 +109,8 @@ fn with_fit_args(mut p: RbigParams, fit: &FitArgs) -> RbigParams {
     p
 }
 
-/// Refuses up front an output of `values` numbers that memory cannot hold (each is held
-/// as a float twice and as CSV text once).
+/// Refuses up front an output of `rows × columns` numbers that memory cannot hold (each
+/// is held as a float twice and as CSV text once).
 fn check_output_size(flag: &str, rows: usize, columns: usize) -> Result<(), Failure> {
     const BYTES_PER_VALUE: u64 = 48;
     let needed = (rows as u64).saturating_mul(columns as u64).saturating_mul(BYTES_PER_VALUE);
