@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use super::io_error;
 use crate::error::{RbigError, Result};
 
 /// Temporary files of outputs not yet committed or dropped.
@@ -43,12 +44,13 @@ fn forget(temp: &Path) {
     unfinished().retain(|p| p != temp);
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> RbigError {
-    RbigError::Io { path: path.to_path_buf(), source }
-}
-
 fn refused(path: &Path, reason: &str) -> RbigError {
     io_error(path, std::io::Error::new(std::io::ErrorKind::InvalidInput, reason))
+}
+
+/// A target that exists but is not a regular file.
+fn not_regular(path: &Path) -> RbigError {
+    refused(path, "not a regular file (a device, FIFO or link): refusing to replace it")
 }
 
 /// An output file reserved before it is written: see the module documentation.
@@ -91,9 +93,7 @@ impl OutputFile {
         }
         match fs::symlink_metadata(&target) {
             Ok(m) if m.is_dir() => return Err(refused(&target, "is a directory; give a file name")),
-            Ok(m) if !m.file_type().is_file() => {
-                return Err(refused(&target, "not a regular file (a device, FIFO or link): refusing to replace it"))
-            }
+            Ok(m) if !m.file_type().is_file() => return Err(not_regular(&target)),
             Ok(_) if !overwrite => return Err(RbigError::FileExists(target)),
             _ => {}
         }
@@ -135,10 +135,7 @@ impl OutputFile {
         if self.overwrite {
             if let Ok(m) = fs::symlink_metadata(&target) {
                 if !m.file_type().is_file() {
-                    return Err(refused(
-                        &target,
-                        "not a regular file (a device, FIFO or link): refusing to replace it",
-                    ));
+                    return Err(not_regular(&target));
                 }
                 fs::set_permissions(&self.temp, m.permissions()).map_err(|e| io_error(&target, e))?;
             }

@@ -17,7 +17,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WriteNpyExt};
 
 use crate::error::{RbigError, Result};
-use crate::io::OutputFile;
+use crate::io::{io_error, OutputFile};
 
 fn unreadable(path: &Path, reason: impl std::fmt::Display) -> RbigError {
     RbigError::UnreadableData { path: path.to_path_buf(), reason: reason.to_string() }
@@ -74,12 +74,11 @@ struct Input {
 }
 
 fn open_input(path: &Path) -> Result<Input> {
-    let io_error = |source| RbigError::Io { path: path.to_path_buf(), source };
     if path == Path::new("-") {
         return Ok(Input { reader: Box::new(std::io::stdin().lock()), remaining: None });
     }
-    let file = std::fs::File::open(path).map_err(io_error)?;
-    let meta = file.metadata().map_err(io_error)?;
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    let meta = file.metadata().map_err(|e| io_error(path, e))?;
     if meta.is_dir() {
         return Err(unreadable(path, "a directory, not a data file"));
     }
@@ -92,10 +91,7 @@ impl Input {
     /// arrives: `n` may come from a corrupt header.
     fn read_prefix(&mut self, n: u64, path: &Path) -> Result<Vec<u8>> {
         let mut prefix = Vec::new();
-        (&mut self.reader)
-            .take(n)
-            .read_to_end(&mut prefix)
-            .map_err(|source| RbigError::Io { path: path.to_path_buf(), source })?;
+        (&mut self.reader).take(n).read_to_end(&mut prefix).map_err(|source| io_error(path, source))?;
         if let Some(r) = &mut self.remaining {
             *r = r.saturating_sub(prefix.len() as u64);
         }
@@ -121,6 +117,35 @@ pub fn parse_npy_bytes(bytes: &[u8]) -> Result<Array2<f64>> {
         Input { reader: Box::new(std::io::Cursor::new(bytes.to_vec())), remaining: Some(bytes.len() as u64) };
     let magic = input.read_prefix(NPY_MAGIC.len() as u64, path)?;
     decode_npy(input, magic, path)
+}
+
+/// The `.npy` element types read (and converted to `f64`).
+#[derive(Debug, Clone, Copy)]
+enum Element {
+    F64,
+    F32,
+    I64,
+    I32,
+    I16,
+    I8,
+    U64,
+    U32,
+    U16,
+    U8,
+    Bool,
+}
+
+impl Element {
+    /// Bytes per element.
+    fn size(self) -> u64 {
+        use Element::*;
+        match self {
+            F64 | I64 | U64 => 8,
+            F32 | I32 | U32 => 4,
+            I16 | U16 => 2,
+            I8 | U8 | Bool => 1,
+        }
+    }
 }
 
 /// What a `.npy` header declares.
@@ -159,16 +184,23 @@ impl NpyHeader {
         Ok(Self { descr, shape })
     }
 
-    /// Bytes per element, for the element types this reader converts to `f64`.
-    fn item_size(&self) -> Option<u64> {
-        let code = self.descr.trim_start_matches(['<', '>', '|', '=']);
-        match code {
-            "f8" | "i8" | "u8" => Some(8),
-            "f4" | "i4" | "u4" => Some(4),
-            "i2" | "u2" => Some(2),
-            "i1" | "u1" | "b1" | "b" | "B" | "?" => Some(1),
-            _ => None,
-        }
+    /// The element type, if it is one this reader converts to `f64`.
+    fn element(&self) -> Option<Element> {
+        use Element::*;
+        Some(match self.descr.trim_start_matches(['<', '>', '|', '=']) {
+            "f8" => F64,
+            "f4" => F32,
+            "i8" => I64,
+            "i4" => I32,
+            "i2" => I16,
+            "i1" | "b" => I8,
+            "u8" => U64,
+            "u4" => U32,
+            "u2" => U16,
+            "u1" | "B" => U8,
+            "b1" | "?" => Bool,
+            _ => return None,
+        })
     }
 
     fn shape_text(&self) -> String {
@@ -215,12 +247,13 @@ fn decode_npy(mut input: Input, magic: Vec<u8>, path: &Path) -> Result<Array2<f6
             ),
         ));
     }
-    let item = declared.item_size().ok_or_else(|| {
+    let element = declared.element().ok_or_else(|| {
         unreadable(
             path,
             format!("element type '{}' is not supported: save floats, integers or booleans", declared.descr),
         )
     })?;
+    let item = element.size();
     let data_len = declared
         .shape
         .iter()
@@ -255,9 +288,8 @@ fn decode_npy(mut input: Input, magic: Vec<u8>, path: &Path) -> Result<Array2<f6
     consumed.extend_from_slice(&len_field);
     consumed.extend_from_slice(&header);
     let one_d = declared.shape.len() == 1;
-    let descr = declared.descr.clone();
     let decoded = match input.remaining {
-        Some(_) => decode_npy_data(input.rewound(consumed), &descr, one_d),
+        Some(_) => decode_npy_data(input.rewound(consumed), element, one_d),
         None => {
             // A pipe's length is known only by reading it: read at most what is declared
             // (and one byte more, to tell that it is longer), growing as bytes arrive.
@@ -265,7 +297,7 @@ fn decode_npy(mut input: Input, magic: Vec<u8>, path: &Path) -> Result<Array2<f6
             if data.len() as u64 != data_len {
                 return Err(mismatch(data.len() as u64));
             }
-            decode_npy_data(std::io::Cursor::new(consumed).chain(std::io::Cursor::new(data)), &descr, one_d)
+            decode_npy_data(std::io::Cursor::new(consumed).chain(std::io::Cursor::new(data)), element, one_d)
         }
     };
     let matrix = decoded.map_err(|e| unreadable(path, format!("malformed .npy file: {e}")))?;
@@ -287,7 +319,7 @@ fn decode_npy(mut input: Input, magic: Vec<u8>, path: &Path) -> Result<Array2<f6
 
 /// Decodes a whole `.npy` stream whose header has been checked, converting its
 /// elements to `f64` (integers beyond 2⁵³ round; booleans are 0 and 1).
-fn decode_npy_data(reader: impl Read, descr: &str, one_d: bool) -> std::result::Result<Array2<f64>, ReadNpyError> {
+fn decode_npy_data(reader: impl Read, element: Element, one_d: bool) -> std::result::Result<Array2<f64>, ReadNpyError> {
     fn read<T: ReadableElement + Clone>(
         reader: impl Read,
         one_d: bool,
@@ -299,21 +331,20 @@ fn decode_npy_data(reader: impl Read, descr: &str, one_d: bool) -> std::result::
             Array2::<T>::read_npy(reader).map(|m| m.mapv(to_f64))
         }
     }
-    match descr.trim_start_matches(['<', '>', '|', '=']) {
+    match element {
         // Straight into the array: a large file is never held twice.
-        "f8" if one_d => Array1::<f64>::read_npy(reader).map(|v| v.insert_axis(Axis(1))),
-        "f8" => Array2::<f64>::read_npy(reader),
-        "f4" => read(reader, one_d, |v: f32| f64::from(v)),
-        "i8" => read(reader, one_d, |v: i64| v as f64),
-        "i4" => read(reader, one_d, |v: i32| f64::from(v)),
-        "i2" => read(reader, one_d, |v: i16| f64::from(v)),
-        "i1" | "b" => read(reader, one_d, |v: i8| f64::from(v)),
-        "u8" => read(reader, one_d, |v: u64| v as f64),
-        "u4" => read(reader, one_d, |v: u32| f64::from(v)),
-        "u2" => read(reader, one_d, |v: u16| f64::from(v)),
-        "u1" | "B" => read(reader, one_d, |v: u8| f64::from(v)),
-        // "b1" or "?": the only other codes `NpyHeader::item_size` lets through.
-        _ => read(reader, one_d, |v: bool| f64::from(u8::from(v))),
+        Element::F64 if one_d => Array1::<f64>::read_npy(reader).map(|v| v.insert_axis(Axis(1))),
+        Element::F64 => Array2::<f64>::read_npy(reader),
+        Element::F32 => read(reader, one_d, |v: f32| f64::from(v)),
+        Element::I64 => read(reader, one_d, |v: i64| v as f64),
+        Element::I32 => read(reader, one_d, |v: i32| f64::from(v)),
+        Element::I16 => read(reader, one_d, |v: i16| f64::from(v)),
+        Element::I8 => read(reader, one_d, |v: i8| f64::from(v)),
+        Element::U64 => read(reader, one_d, |v: u64| v as f64),
+        Element::U32 => read(reader, one_d, |v: u32| f64::from(v)),
+        Element::U16 => read(reader, one_d, |v: u16| f64::from(v)),
+        Element::U8 => read(reader, one_d, |v: u8| f64::from(v)),
+        Element::Bool => read(reader, one_d, |v: bool| f64::from(u8::from(v))),
     }
 }
 
@@ -348,7 +379,7 @@ fn parse_cell(cell: &str) -> Option<f64> {
 /// first data line are read to choose the delimiter, then everything is parsed from
 /// the start.
 fn read_text(input: Input, start: Vec<u8>, path: &Path) -> Result<Array2<f64>> {
-    let mut reader = BufReader::new(input.rewound(Vec::new()));
+    let mut reader = BufReader::new(input.reader);
     let mut consumed = start;
     let mut line_start = 0;
     // The line the sniffed prefix ends in continues in the reader.
@@ -362,7 +393,7 @@ fn read_text(input: Input, start: Vec<u8>, path: &Path) -> Result<Array2<f64>> {
             continue;
         }
         let before = consumed.len();
-        reader.read_until(b'\n', &mut consumed).map_err(|source| RbigError::Io { path: path.to_path_buf(), source })?;
+        reader.read_until(b'\n', &mut consumed).map_err(|source| io_error(path, source))?;
         if consumed.len() == before {
             // The end: the last line, unterminated, if any.
             break consumed[line_start..].trim_ascii().to_vec();

@@ -11,3 +11,12 @@ pub use matrix::{format_number, read_matrix, write_csv, write_matrix};
 #[cfg(feature = "internals")]
 pub use matrix::{parse_csv_bytes, parse_npy_bytes};
 pub use memory::available_memory;
+
+use std::path::Path;
+
+use crate::error::RbigError;
+
+/// An I/O failure on `path`.
+pub(crate) fn io_error(path: &Path, source: std::io::Error) -> RbigError {
+    RbigError::Io { path: path.to_path_buf(), source }
+}

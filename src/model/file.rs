@@ -33,6 +33,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{Layer, LayerDiagnostics, Rbig, Step};
 use crate::error::{RbigError, Result};
+use crate::io::io_error;
 use crate::marginal::{Knots, MarginalGaussianizer};
 use crate::params::RbigValidParams;
 use crate::prestep::{Radial, Unmixing};
@@ -257,15 +258,15 @@ impl TryFrom<ModelV4> for Rbig {
 
 /// Reads a model file, with the format version it was written in.
 fn read(path: &Path) -> Result<(Rbig, u32)> {
-    let io_error = |source| RbigError::Io { path: path.to_path_buf(), source };
-    let mut file = fs::File::open(path).map_err(io_error)?;
+    let io = |source| io_error(path, source);
+    let mut file = fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
-    (&mut file).take(HEADER_LEN as u64).read_to_end(&mut bytes).map_err(io_error)?;
+    (&mut file).take(HEADER_LEN as u64).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() == HEADER_LEN && bytes.starts_with(MAGIC) {
         // What the header declares and one byte more (to tell a padded file), growing
         // as bytes arrive: never the whole of an endless or huge file.
         let declared = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-        (&mut file).take(declared.saturating_add(1)).read_to_end(&mut bytes).map_err(io_error)?;
+        (&mut file).take(declared.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
     }
     from_bytes_versioned(&bytes)
 }
