@@ -97,16 +97,22 @@ fn builder(rotation: RotationKind, fit: &FitArgs) -> RbigParams {
     p
 }
 
-/// `p` with the seed, layer bound and memory limit the flags give.
+/// `p` with the seed and layer bound the flags give.
 fn with_fit_args(mut p: RbigParams, fit: &FitArgs) -> RbigParams {
     p = p.seed(fit.seed);
     if let Some(m) = fit.max_layers {
         p = p.max_layers(m);
     }
-    if let Some(limit) = fit.memory_limit.or_else(available_memory) {
-        p = p.memory_limit(limit);
-    }
     p
+}
+
+/// `p` with the fit's memory guard: `--memory-limit`, or the memory left now. Called
+/// once the data are loaded, so the guard counts them as used.
+fn guarded(p: RbigParams, fit: &FitArgs) -> RbigParams {
+    match fit.memory_limit.or_else(available_memory) {
+        Some(limit) => p.memory_limit(limit),
+        None => p,
+    }
 }
 
 /// Refuses up front an output of `rows × columns` numbers that memory cannot hold (each
@@ -231,18 +237,13 @@ fn fit(
     if let Some(w) = &widths {
         x = jitter(&x, w, args.seed)?;
     }
-    // The fit's memory guard against what is left now that the data are loaded.
-    let params = match (args.memory_limit, available_memory()) {
-        (None, Some(available)) => params.memory_limit(available),
-        _ => params,
-    };
-    let p = params.check()?;
+    let p = guarded(params, args).check()?;
     let start = Instant::now();
     let mut progress = Progress::new(quiet);
     let mut tc = 0.0;
     let model = if density {
         let candidates: Vec<RbigParams> =
-            rbig::density_candidates().into_iter().map(|c| with_fit_args(c, args)).collect();
+            rbig::density_candidates().into_iter().map(|c| guarded(with_fit_args(c, args), args)).collect();
         rbig::select(&x, &candidates).map(|s| s.model)
     } else {
         p.fit_observed(&x, |layer| {
@@ -291,7 +292,7 @@ fn estimate(
     f: impl FnOnce(&RbigParams) -> Result<InformationEstimate, RbigError>,
 ) -> Result<(), Failure> {
     let start = Instant::now();
-    let value = f(&builder(est.rotation, &est.fit))?;
+    let value = f(&guarded(builder(est.rotation, &est.fit), &est.fit))?;
     print_line(&estimate_json(key, value, est.units, start.elapsed().as_secs_f64()).to_string())
 }
 

@@ -355,7 +355,8 @@ pub fn kl_divergence<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     // The marginal part rests on one entropy estimate per column, each as noisy as a
     // Gaussian column's estimated negentropy: the contributions do not see that noise
     // (with P = Q and no layer kept they are constant).
-    let null = NullModel::new(z.nrows(), z.ncols(), params.check_ref()?.rotation(), params.check_ref()?.knots());
+    let valid = params.check_ref()?;
+    let null = NullModel::new(z.nrows(), z.ncols(), valid.rotation(), valid.knots());
     let marginal_noise = z.ncols() as f64 * null.negentropy_sd.powi(2);
     let se = standard_error(&contributions, model.noise_variance() + marginal_noise);
     InformationEstimate::from_model(model.total_correlation() + marginal_kl, se, &model)
