@@ -86,13 +86,16 @@ pub(crate) fn warn_few_rows(path: &Path, rows: usize, columns: usize, quiet: boo
 /// `q`'s sample, if more than 1 % do: where Q has no mass D(P ‖ Q) is infinite, and
 /// the estimate only extrapolates Q's fitted tails.
 pub(crate) fn warn_outside_support(p: &Array2<f64>, q: &Array2<f64>, quiet: bool) {
+    if quiet {
+        return;
+    }
     let outside = |c: usize| {
         let column = q.column(c);
         let (lo, hi) = column.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
         p.column(c).iter().filter(|&&v| v < lo || v > hi).count() as f64 / p.nrows() as f64
     };
     let worst = (0..p.ncols().min(q.ncols())).map(|c| (c, outside(c))).max_by(|a, b| a.1.total_cmp(&b.1));
-    if let Some((column, share)) = worst.filter(|&(_, share)| !quiet && share > 0.01) {
+    if let Some((column, share)) = worst.filter(|&(_, share)| share > 0.01) {
         eprintln!(
             "rbig: warning: {:.1}% of P's rows lie outside Q's range in column {}: where Q has no mass the \
              divergence is infinite, and the estimate only extrapolates Q's tails",
