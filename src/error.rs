@@ -138,6 +138,9 @@ pub enum RbigError {
         /// The limit.
         limit: u64,
     },
+    /// The fit was stopped through its cancel flag (see [`crate::RbigParams::cancel_flag`]).
+    #[error("the fit was cancelled")]
+    Cancelled,
     /// Two blocks that must share rows do not.
     #[error("row count mismatch: {first} rows versus {second} rows")]
     RowMismatch {

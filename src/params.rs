@@ -1,5 +1,8 @@
 //! Hyperparameters: a builder in linfa's style, validated once by [`ParamGuard`].
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use linfa::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +31,30 @@ pub struct RbigValidParams {
     /// runs on, not of the model: not saved with it.
     #[serde(skip)]
     pub(crate) memory_limit: Option<u64>,
+    /// Set from another thread to stop a fit between layers. Like the memory limit, a
+    /// property of the run, not of the model.
+    #[serde(skip)]
+    pub(crate) cancel: Option<CancelFlag>,
+}
+
+/// A shared flag that stops a fit at its next layer boundary once set.
+#[derive(Debug, Clone)]
+pub(crate) struct CancelFlag(Arc<AtomicBool>);
+
+impl PartialEq for CancelFlag {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl RbigValidParams {
+    /// [`RbigError::Cancelled`] once the cancel flag (if any) is set.
+    pub(crate) fn check_cancelled(&self) -> Result<(), RbigError> {
+        match &self.cancel {
+            Some(flag) if flag.0.load(Ordering::Relaxed) => Err(RbigError::Cancelled),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl RbigValidParams {
@@ -141,6 +168,7 @@ impl Default for RbigParams {
             validation: None,
             shrinkage: 1.0,
             memory_limit: None,
+            cancel: None,
         })
     }
 }
@@ -228,6 +256,25 @@ impl RbigParams {
     /// ```
     pub fn memory_limit(mut self, bytes: u64) -> Self {
         self.0.memory_limit = Some(bytes);
+        self
+    }
+    /// Stop the fit with [`RbigError::Cancelled`] at its next layer boundary once `flag`
+    /// is set (from another thread: a signal handler, a user interface, an interpreter
+    /// polling for Ctrl-C). The flag is checked before the steps that precede the
+    /// layers, before every layer, and between a selection's candidates, so a fit stops
+    /// within one layer's time. It is not saved with the model.
+    ///
+    /// ```
+    /// use std::sync::{atomic::AtomicBool, Arc};
+    /// use rbig::{ParamGuard, Rbig, RbigError};
+    /// let x = ndarray::Array2::from_shape_fn((500, 2), |(i, j)| ((i * (j + 2)) as f64 * 0.37).sin());
+    /// let flag = Arc::new(AtomicBool::new(true)); // already set: nothing is fitted
+    /// let params = Rbig::params().cancel_flag(flag).check()?;
+    /// assert!(matches!(params.fit_observed(&x, |_| {}), Err(RbigError::Cancelled)));
+    /// # Ok::<(), RbigError>(())
+    /// ```
+    pub fn cancel_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.0.cancel = Some(CancelFlag(flag));
         self
     }
 }

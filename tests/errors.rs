@@ -178,3 +178,34 @@ fn constant_column_error_is_deterministic() {
         }
     }
 }
+
+/// A flag set part-way through stops the fit at the next layer boundary: the observer
+/// sees exactly the layers fitted before the flag, for each rotation and for the
+/// density selection, whose candidates share it.
+#[test]
+fn cancel_flag_stops_the_fit_at_the_next_layer() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let x = standard_normal(2000, 3, 4).mapv(|v| v.powi(3));
+    for rotation in [rbig::RotationKind::Pca, rbig::RotationKind::Random, rbig::RotationKind::Ica] {
+        let flag = Arc::new(AtomicBool::new(false));
+        let params = Rbig::params().rotation(rotation).cancel_flag(flag.clone()).check().unwrap();
+        let mut seen = 0;
+        let result = params.fit_observed(&x, |_| {
+            seen += 1;
+            if seen == 2 {
+                flag.store(true, Ordering::Relaxed);
+            }
+        });
+        assert!(matches!(result, Err(RbigError::Cancelled)), "{rotation:?}: {result:?}");
+        assert_eq!(seen, 2, "{rotation:?}");
+        // The same parameters without the flag set fit normally, and further.
+        flag.store(false, Ordering::Relaxed);
+        let mut uncancelled = 0;
+        params.fit_observed(&x, |_| uncancelled += 1).unwrap();
+        assert!(uncancelled > 2, "{rotation:?}");
+    }
+    let flag = Arc::new(AtomicBool::new(true));
+    let candidates: Vec<_> = rbig::density_candidates().into_iter().map(|c| c.cancel_flag(flag.clone())).collect();
+    assert!(matches!(rbig::select(&x, &candidates), Err(RbigError::Cancelled)));
+}

@@ -154,6 +154,7 @@ impl From<RbigV1> for ModelV3 {
                 validation: None,
                 shrinkage: 1.0,
                 memory_limit: None,
+                cancel: None,
             },
             unmixing: m.unmixing,
             radial: m.radial,

@@ -135,6 +135,7 @@ impl Rbig {
             }
         }
         check_finite(&x)?;
+        params.check_cancelled()?;
         let (mut work, mut held_out) = match params.validation.filter(|_| depth.is_none()) {
             Some(v) => {
                 let (fit, held) = hold_out(x, v.fraction, params.seed)?;
@@ -189,6 +190,7 @@ impl Rbig {
         let mut full_steps = Vec::new();
         let rotation_fit = params.rotation.fitter(n, d, null.gaussian_threshold(params.significance), params.seed);
         for index in 0..depth.unwrap_or(params.max_layers) {
+            params.check_cancelled()?;
             let log_derivs = marginal.forward_mean_log_deriv(work.view_mut());
             let h_before: f64 = h_input.iter().zip(&log_derivs).map(|(h, l)| h + l).sum();
             let rotation = rotation_fit.fit(work.view(), index)?;

@@ -64,6 +64,7 @@ pub(crate) fn fit_pre_steps(
         steps.push(step);
     }
     let step = Unmixing::fit(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+    params.check_cancelled()?;
     let mut trial = work.clone();
     let (after, change) = entropy_change(&step, &mut trial, &before)?;
     let gain = change - null.linear_mean;
@@ -98,6 +99,7 @@ pub(crate) fn fit_pre_steps(
             None => steps.push(step),
         }
     }
+    params.check_cancelled()?;
     let mut radial = None;
     // A spherical distribution whose projections all look Gaussian is Gaussian: with
     // no component non-Gaussian there is no norm to correct (and on Gaussian data
