@@ -382,3 +382,17 @@ fn unresolvable_columns_are_named_by_their_input_values_in_every_mode() {
     });
     every_rotation_errors(&x, |e| matches!(e, RbigError::UnresolvableColumn { column: 1, max, .. } if *max > 1e99));
 }
+
+/// A draw larger than memory is refused by the library itself, before allocating (it
+/// aborted the process: a Python interpreter or any host program died with it).
+#[test]
+fn sample_larger_than_memory_is_refused() {
+    use rand::SeedableRng;
+    let model = Rbig::fit(&standard_normal(200, 2, 1)).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    match model.sample(1_000_000_000_000, &mut rng) {
+        Err(RbigError::InvalidParameter { name: "n", reason }) => assert!(reason.contains("available"), "{reason}"),
+        other => panic!("expected a refusal, got {:?}", other.map(|a| a.dim())),
+    }
+    assert_eq!(model.sample(3, &mut rng).unwrap().dim(), (3, 2));
+}

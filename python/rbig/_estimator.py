@@ -10,7 +10,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _rbig
-from ._information import _seed
+from ._information import _count, _knots, _seed
 from ._input import as_matrix
 from .exceptions import DataError
 
@@ -144,11 +144,8 @@ class RBIG(*_BASES):
         if n <= d:
             # The library's own message, with the sample count as scikit-learn words it.
             raise DataError(f"need at least {d + 1} rows (samples) to fit {d} column(s), got n_samples = {n}")
-        knots = self.knots
-        if isinstance(knots, (int, np.integer)) and not isinstance(knots, bool):
-            knots = int(knots)
-        model = _rbig.Model.fit(x, rotation=self.rotation, max_layers=self.max_layers, knots=knots,
-                                seed=_seed(self.random_state), density=bool(self.density))
+        model = _rbig.Model.fit(x, rotation=self.rotation, max_layers=_count("max_layers", self.max_layers),
+                                knots=_knots(self.knots), seed=_seed(self.random_state), density=bool(self.density))
         self._set_fitted(model, names)
         return self
 
@@ -226,11 +223,12 @@ class RBIG(*_BASES):
         gives the same draws as ``rbig sample --seed`` on the same model.
         """
         model = self._model()
+        n_samples = _count("n_samples", n_samples, optional=False)
         if random_state is None:
             seed = int(np.random.randint(0, 2**31 - 1))
         else:
             seed = _seed(random_state)
-        return model.sample(int(n_samples), seed)
+        return model.sample(n_samples, seed)
 
     # -- files -------------------------------------------------------------------------
 

@@ -32,9 +32,7 @@ fn build(py: Python<'_>, error: &RbigError) -> PyResult<PyErr> {
         | RbigError::RowMismatch { .. }
         | RbigError::ColumnMismatch { .. } => "DataError",
         RbigError::InvalidParameter { .. } | RbigError::Linfa(_) => "ParameterError",
-        RbigError::NotAModel | RbigError::UnsupportedVersion { .. } | RbigError::CorruptModel(_) => {
-            "ModelFileError"
-        }
+        RbigError::NotAModel | RbigError::UnsupportedVersion { .. } | RbigError::CorruptModel(_) => "ModelFileError",
         RbigError::MemoryLimit { .. } => "MemoryLimitError",
         RbigError::FileExists(_) => "ModelExistsError",
         RbigError::Io { .. }

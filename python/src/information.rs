@@ -117,9 +117,7 @@ pub(crate) fn mutual_information(
     units: &str,
 ) -> PyResult<Estimate> {
     let (x, y) = (x.as_array(), y.as_array());
-    estimate(py, FitArgs { rotation, max_layers, knots, seed }, units, |p| {
-        information::mutual_information(&x, &y, p)
-    })
+    estimate(py, FitArgs { rotation, max_layers, knots, seed }, units, |p| information::mutual_information(&x, &y, p))
 }
 
 /// Kullback-Leibler divergence D(P || Q) from samples `p` and `q` (same columns).

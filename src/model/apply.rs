@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use super::Rbig;
 use crate::bijector::par_inverse;
 use crate::error::{RbigError, Result};
+use crate::io::available_memory;
 use crate::numeric::normal::add_std_normal_ln_pdf;
 use crate::numeric::CHUNK;
 
@@ -116,14 +117,26 @@ impl Rbig {
     ///
     /// # Errors
     /// [`RbigError::InvalidParameter`] if `n` rows of the model's width cannot be held
-    /// in memory at all (more than `isize::MAX` bytes).
+    /// in memory at all (more than `isize::MAX` bytes), or not in the memory available
+    /// now ([`crate::io::available_memory`]): refused before allocating, since a failed
+    /// allocation would end the process.
     pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<f64>> {
         let bytes = n.checked_mul(self.dim).and_then(|v| v.checked_mul(std::mem::size_of::<f64>()));
-        if bytes.is_none_or(|b| b > isize::MAX as usize) {
-            return Err(RbigError::InvalidParameter {
-                name: "n",
-                reason: format!("{n} rows of {} columns cannot be held in memory", self.dim),
-            });
+        let refuse = |why: String| RbigError::InvalidParameter {
+            name: "n",
+            reason: format!("{n} rows of {} columns {why}", self.dim),
+        };
+        let Some(bytes) = bytes.filter(|&b| b <= isize::MAX as usize) else {
+            return Err(refuse("cannot be held in memory".into()));
+        };
+        // The draws are held twice: dimension-major while the steps run, then by rows.
+        let needed = 2 * bytes as u64;
+        if let Some(available) = available_memory().filter(|&a| needed > a) {
+            return Err(refuse(format!(
+                "need about {:.1} GB, more than the {:.1} GB of memory available; draw fewer at a time",
+                needed as f64 / 1e9,
+                available as f64 / 1e9
+            )));
         }
         let mut work = Array2::from_shape_simple_fn((self.dim, n), || rng.sample::<f64, _>(StandardNormal));
         for step in self.bijectors().rev() {
