@@ -19,7 +19,7 @@ try:  # scikit-learn is optional: with it, RBIG is a full scikit-learn estimator
     from sklearn.base import ClassNamePrefixFeaturesOutMixin, DensityMixin, TransformerMixin
 
     _BASES: tuple = (ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMixin, _BaseEstimator)
-except ImportError:  # pragma: no cover - exercised only without scikit-learn
+except ImportError:  # tests/test_without_sklearn.py
 
     class _MinimalEstimator:
         """get_params/set_params as scikit-learn defines them, for use without it."""
@@ -174,14 +174,13 @@ class RBIG(*_BASES):
 
     def _check_input(self, X: Any, name: str = "X") -> np.ndarray:
         model = self._model()
-        names = _check_feature_names(self, X)
+        _check_feature_names(self, X)
         x, _ = as_matrix(X, name)
         if x.shape[1] != model.dim:
             raise ValueError(
                 f"{name} has {x.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{model.dim} features as input."
             )
-        del names
         return x
 
     def transform(self, X: Any) -> np.ndarray:
@@ -260,20 +259,20 @@ class RBIG(*_BASES):
         return tags
 
 
-def _check_feature_names(est: RBIG, X: Any) -> Optional[np.ndarray]:
+def _check_feature_names(est: RBIG, X: Any) -> None:
     """scikit-learn's feature-name contract: the names seen in ``fit`` must match."""
     from ._input import feature_names
 
     names = feature_names(X)
     fitted = getattr(est, "feature_names_in_", None)
     if fitted is None and names is None:
-        return None
+        return
     if names is not None and fitted is None:
         warnings.warn(f"X has feature names, but {type(est).__name__} was fitted without feature names")
-        return None
+        return
     if names is None and fitted is not None:
         warnings.warn(f"X does not have valid feature names, but {type(est).__name__} was fitted with feature names")
-        return None
+        return
     if len(names) != len(fitted) or np.any(names != fitted):
         message = "The feature names should match those that were passed during fit.\n"
         unexpected = sorted(set(names) - set(fitted))
@@ -285,4 +284,3 @@ def _check_feature_names(est: RBIG, X: Any) -> Optional[np.ndarray]:
         if not unexpected and not missing:
             message += "Feature names must be in the same order as they were in fit.\n"
         raise ValueError(message)
-    return names
