@@ -191,19 +191,61 @@ fn density_options_and_the_held_out_score_are_saved() {
 #[test]
 fn version_3_files_still_load_as_models_of_continuous_data() {
     // Written by the format-3 code (the pinned PCA model before format 4). Format 4
-    // appends the dequantization widths: the same model's payload is format 3's plus the
-    // encoding of `None`, one zero byte.
+    // appends the dequantization widths and format 5 the annotations: the same model's
+    // payload is format 3's plus the encodings of `None` (one zero byte) and of three
+    // absent annotations (three zero bytes).
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v3.rbig");
     let (model, version) = Rbig::load_with_format(path).unwrap();
     assert_eq!(version, 3);
     assert_eq!(model.dequantization_widths(), None);
     let v3 = std::fs::read(path).unwrap();
-    let v4 = model.to_bytes();
-    assert_eq!(&v4[..8], &v3[..8]);
-    assert_eq!(u32::from_le_bytes(v4[8..12].try_into().unwrap()), rbig::FORMAT_VERSION);
-    assert_eq!(v4[24..v4.len() - 1], v3[24..]);
-    assert_eq!(v4[v4.len() - 1], 0);
-    assert_eq!(Rbig::from_bytes(&v4).unwrap(), model);
+    let current = model.to_bytes();
+    assert_eq!(&current[..8], &v3[..8]);
+    assert_eq!(u32::from_le_bytes(current[8..12].try_into().unwrap()), rbig::FORMAT_VERSION);
+    assert_eq!(current[24..current.len() - 4], v3[24..]);
+    assert_eq!(current[current.len() - 4..], [0, 0, 0, 0]);
+    assert_eq!(Rbig::from_bytes(&current).unwrap(), model);
+}
+
+#[test]
+fn version_4_files_still_load_without_annotations() {
+    // Written by the format-4 code (the pinned PCA model before format 5): no names, no
+    // reference scores, no held-out curve; its payload is format 5's less three zero
+    // bytes, and it scores as the pinned model of the same data does.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v4.rbig");
+    let (model, version) = Rbig::load_with_format(path).unwrap();
+    assert_eq!(version, 4);
+    assert_eq!((model.column_names(), model.tail_probability(0.0), model.held_out_curve()), (None, None, None));
+    let v4 = std::fs::read(path).unwrap();
+    let current = model.to_bytes();
+    assert_eq!(current[24..current.len() - 3], v4[24..]);
+    assert_eq!(current[current.len() - 3..], [0, 0, 0]);
+    let pinned = Rbig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pinned/pca.rbig")).unwrap();
+    let x = ndarray::array![[0.3, 1.2, -0.4], [-1.1, 0.9, 2.0], [0.0, 0.0, 0.0]];
+    assert_eq!(model.log_density(&x).unwrap(), pinned.log_density(&x).unwrap());
+}
+
+#[test]
+fn annotations_are_saved_and_checked() {
+    let (model, x) = model();
+    let named = model.with_column_names(vec!["a".into(), "b".into()]).unwrap();
+    let loaded = Rbig::from_bytes(&named.to_bytes()).unwrap();
+    assert_eq!(loaded, named);
+    assert_eq!(loaded.column_names().unwrap(), ["a", "b"]);
+    // Every fit records its training rows' scores: the tail probability of each training
+    // row is (about) its rank.
+    let scores = loaded.log_density(&x).unwrap();
+    let below = |s: f64| scores.iter().filter(|&&v| v < s).count() as f64 / scores.len() as f64;
+    for &s in scores.iter().take(50) {
+        assert!((loaded.tail_probability(s).unwrap() - below(s)).abs() <= 2.0 / scores.len() as f64);
+    }
+    assert!(named.clone().with_column_names(vec!["a".into()]).is_err());
+    assert!(named.with_column_names(vec!["a".into(), "a".into()]).is_err());
+    // A density fit keeps its held-out curve, whose best is the recorded score.
+    let fitted = rbig::select(&x, &[Rbig::params()]).unwrap().model;
+    let curve = fitted.held_out_curve().unwrap();
+    assert_eq!(curve.iter().copied().fold(f64::NEG_INFINITY, f64::max), fitted.held_out_log_likelihood().unwrap());
+    assert_eq!(Rbig::from_bytes(&fitted.to_bytes()).unwrap().held_out_curve(), Some(curve));
 }
 
 #[test]

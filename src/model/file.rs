@@ -17,7 +17,9 @@
 //! by its version instead of by a puzzling validation error. Version 4 appends the
 //! bin widths the training data were dequantized with (`None` for continuous data), so
 //! scoring discrete data needs no pasted list; versions 1 to 3 read as models of
-//! continuous data.
+//! continuous data. Version 5 appends the annotations (column names, quantiles of the
+//! training log-densities, the held-out score per depth); older files read without
+//! them.
 //!
 //! All encoding lives here, behind the version number, so the payload encoding can
 //! change (bincode is unmaintained) without breaking saved models. Loading checks every
@@ -31,7 +33,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{Layer, LayerDiagnostics, Rbig, Step};
+use super::{Annotations, Layer, LayerDiagnostics, Rbig, Step};
 use crate::error::{RbigError, Result};
 use crate::io::io_error;
 use crate::marginal::{Knots, MarginalGaussianizer};
@@ -41,7 +43,7 @@ use crate::rotation::{Rotation, RotationKind};
 
 const MAGIC: &[u8; 8] = b"RBIGMODL";
 /// The model-file format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const HEADER_LEN: usize = 24;
 
 fn config() -> impl bincode::config::Config {
@@ -95,14 +97,17 @@ fn from_bytes_versioned(bytes: &[u8]) -> Result<(Rbig, u32)> {
     if crc32fast::hash(payload) != word(20) {
         return Err(RbigError::CorruptModel("checksum mismatch: the file was damaged".into()));
     }
+    let none = Annotations::default;
     let decoded = match version {
-        1 => {
-            bincode::serde::decode_from_slice::<RbigV1, _>(payload, config()).map(|(m, used)| ((m.into(), None), used))
-        }
-        2 | 3 => bincode::serde::decode_from_slice::<ModelV3, _>(payload, config()).map(|(m, used)| ((m, None), used)),
+        1 => bincode::serde::decode_from_slice::<RbigV1, _>(payload, config())
+            .map(|(m, used)| ((m.into(), None, none()), used)),
+        2 | 3 => bincode::serde::decode_from_slice::<ModelV3, _>(payload, config())
+            .map(|(m, used)| ((m, None, none()), used)),
+        4 => bincode::serde::decode_from_slice::<ModelV4, _>(payload, config())
+            .map(|((m, widths), used)| ((m, widths, none()), used)),
         _ => bincode::serde::decode_from_slice(payload, config()),
     };
-    let (stored, used): (ModelV4, usize) =
+    let (stored, used): (ModelV5, usize) =
         decoded.map_err(|e| RbigError::CorruptModel(format!("cannot decode the model: {e}")))?;
     if used != payload.len() {
         return Err(RbigError::CorruptModel(format!("{} trailing bytes after the model", payload.len() - used)));
@@ -112,6 +117,8 @@ fn from_bytes_versioned(bytes: &[u8]) -> Result<(Rbig, u32)> {
 
 /// Format 4: format 3's model, then the dequantization widths.
 type ModelV4 = (ModelV3, Option<Vec<f64>>);
+/// Format 5: format 4's, then the annotations.
+type ModelV5 = (ModelV3, Option<Vec<f64>>, Annotations);
 
 /// Format 1: parameters without the density options (validation, shrinkage), and no
 /// held-out score. Still read, as a model fitted with neither.
@@ -213,21 +220,21 @@ impl Serialize for Rbig {
                 marginal_entropies: self.marginal_entropies.clone(),
                 held_out_log_likelihood: self.held_out_log_likelihood,
             };
-        (stored, &self.dequantization).serialize(serializer)
+        (stored, &self.dequantization, &self.annotations).serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Rbig {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        Rbig::try_from(ModelV4::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+        Rbig::try_from(ModelV5::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 
-impl TryFrom<ModelV4> for Rbig {
+impl TryFrom<ModelV5> for Rbig {
     type Error = String;
 
     /// The one list of steps from the stored layout, checked (see [`Rbig::validate`]).
-    fn try_from((m, dequantization): ModelV4) -> std::result::Result<Self, String> {
+    fn try_from((m, dequantization, annotations): ModelV5) -> std::result::Result<Self, String> {
         let mut layers = m.layers;
         let Some(last) = layers.pop() else {
             return Err("the model has no layers".into());
@@ -251,6 +258,7 @@ impl TryFrom<ModelV4> for Rbig {
             marginal_entropies: m.marginal_entropies,
             held_out_log_likelihood: m.held_out_log_likelihood,
             dequantization,
+            annotations,
         };
         model.validate()?;
         Ok(model)

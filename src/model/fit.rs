@@ -9,7 +9,7 @@ use ndarray::{Array2, ArrayBase, ArrayView2, Data, Ix2};
 
 use super::held_out::{hold_out, HeldOut};
 use super::stopping::StopRule;
-use super::{Layer, LayerDiagnostics, Rbig, Step};
+use super::{Annotations, Layer, LayerDiagnostics, Rbig, Step};
 use crate::bijector::par_forward;
 use crate::error::{RbigError, Result};
 use crate::marginal::{check_rows, MarginalGaussianizer};
@@ -71,7 +71,7 @@ impl Rbig {
     /// collinear columns.
     pub fn fit<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result<Self> {
         let params = RbigParams::default().0;
-        Self::fit_with(&params, x.view())
+        Self::fit_with(&params, x.view())?.with_reference_scores(x)
     }
 
     pub(crate) fn fit_with(params: &RbigValidParams, x: ArrayView2<'_, f64>) -> Result<Self> {
@@ -108,6 +108,7 @@ impl Rbig {
         let depth = Some(held_out.diagnostics.len());
         let mut model = Self::fit_layers(&held_out.params, x, given, &mut |_| {}, depth)?;
         model.held_out_log_likelihood = held_out.held_out_log_likelihood;
+        model.annotations.held_out_curve.clone_from(&held_out.annotations.held_out_curve);
         Ok(model)
     }
 
@@ -243,6 +244,8 @@ impl Rbig {
         steps.extend(
             marginals.into_iter().zip(rotations).map(|(marginal, rotation)| Step::Layer(Layer { marginal, rotation })),
         );
+        let annotations =
+            Annotations { held_out_curve: held_out.as_ref().map(|h| h.curve.clone()), ..Default::default() };
         let model = Self {
             dim: d,
             n_train: n,
@@ -254,6 +257,7 @@ impl Rbig {
             marginal_entropies,
             held_out_log_likelihood: held_out.map(|h| h.best.1),
             dequantization: None,
+            annotations,
         };
         // The checks a model file gets on loading: a fit never returns (or saves) a
         // model it could not load. What fails them here is arithmetic that overflowed.
@@ -280,7 +284,7 @@ impl RbigValidParams {
         x: &ArrayBase<S, Ix2>,
         mut observer: impl FnMut(&LayerDiagnostics),
     ) -> std::result::Result<Rbig, RbigError> {
-        Rbig::fit_from(self, x.view(), None, &mut observer)
+        Rbig::fit_from(self, x.view(), None, &mut observer)?.with_reference_scores(x)
     }
 }
 
@@ -288,6 +292,7 @@ impl<S: Data<Elem = f64>, T> Fit<ArrayBase<S, Ix2>, T, RbigError> for RbigValidP
     type Object = Rbig;
 
     fn fit(&self, dataset: &DatasetBase<ArrayBase<S, Ix2>, T>) -> std::result::Result<Rbig, RbigError> {
-        Rbig::fit_with(self, dataset.records().view())
+        let x = dataset.records();
+        Rbig::fit_with(self, x.view())?.with_reference_scores(x)
     }
 }

@@ -19,6 +19,8 @@ pub(super) struct HeldOut {
     pub(super) best: (usize, f64),
     /// The same for the last stack that beat its predecessor by [`HELD_OUT_GAIN`].
     progress: (usize, f64),
+    /// The mean held-out log-likelihood of every depth observed, from 0 layers.
+    pub(super) curve: Vec<f64>,
 }
 
 /// Gain in mean held-out log-likelihood (nats) that counts as progress for the patience
@@ -29,7 +31,7 @@ impl HeldOut {
     pub(super) fn new(x: Array2<f64>, patience: usize) -> Self {
         let n = x.ncols();
         let start = (0, f64::NEG_INFINITY);
-        Self { x, log_det: Array1::zeros(n), patience, best: start, progress: start }
+        Self { x, log_det: Array1::zeros(n), patience, best: start, progress: start, curve: Vec::new() }
     }
 
     /// Applies a fitted step.
@@ -47,6 +49,7 @@ impl HeldOut {
         // A held-out row beyond what floating point can map scores −∞ (see
         // `Rbig::log_density`), and so does a stack that produced one.
         let mean = log_p.mean().filter(|m| !m.is_nan()).unwrap_or(f64::NEG_INFINITY);
+        self.curve.push(mean);
         if mean > self.best.1 {
             self.best = (layers, mean);
         }

@@ -6,6 +6,7 @@
 //! inverses and samples; `file.rs` is the model file; `selection.rs` compares
 //! configurations on held-out rows.
 
+mod annotations;
 mod apply;
 mod file;
 mod fit;
@@ -19,6 +20,7 @@ pub use selection::{density_candidates, select, Selection};
 use ndarray::{ArrayViewMut1, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 
+use self::annotations::Annotations;
 use crate::bijector::Bijector;
 use crate::error::{RbigError, Result};
 use crate::marginal::MarginalGaussianizer;
@@ -145,6 +147,8 @@ pub struct Rbig {
     pub(crate) held_out_log_likelihood: Option<f64>,
     /// Bin widths the training data were dequantized with, when they were.
     pub(crate) dequantization: Option<Vec<f64>>,
+    /// Column names, training-score quantiles, held-out curve.
+    pub(crate) annotations: Annotations,
 }
 
 impl Rbig {
@@ -330,7 +334,7 @@ impl Rbig {
         if self.marginal_entropies.len() != self.dim || self.marginal_entropies.iter().any(|h| !h.is_finite()) {
             return Err("marginal entropies do not match the dimension".into());
         }
-        Ok(())
+        self.annotations.validate(self.dim)
     }
 
     /// Largest number of knots of any marginal map (a measure of model size).

@@ -115,7 +115,7 @@ pub fn select<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>, candidates: &[RbigPara
     let first_ok = (0..scores.len()).find(|&i| ok(i)).expect("some candidate fitted");
     let chosen = (0..scores.len()).fold(first_ok, |b, i| if ok(i) && scores[i] > scores[b] { i } else { b });
     let Ok(best) = &fitted[chosen] else { unreachable!("the chosen candidate fitted") };
-    let model = Rbig::refit(best, view, None)?;
+    let model = Rbig::refit(best, view, None)?.with_reference_scores(&view)?;
     Ok(Selection { model, chosen, scores })
 }
 
