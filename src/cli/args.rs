@@ -11,13 +11,19 @@ Examples:
   rbig fit data/magic/train.csv -o magic.rbig
   rbig score magic.rbig data/magic/test.csv -o test_logp.csv
   rbig sample magic.rbig -n 1000 --seed 1 -o draws.npy
-  rbig mi data.csv --split 3 --units bits
-  rbig entropy data.npy
+  rbig mi data.csv --x age,income --y spend --units bits
+  rbig anomalies magic.rbig data/magic/test.csv --rate 0.01
+  rbig plot density magic.rbig --data data/magic/test.csv -o pairs.png
 
-Data files: CSV or TSV (a header row and # comment lines are skipped) or .npy (floats,
-integers or booleans), rows = samples; - reads standard input. Results go to stdout as
-CSV unless -o names a file; an -o path ending in .npy writes .npy. Existing files are
-never replaced without --force.
+Data files: CSV or TSV (# comment lines skipped; a first row of names is read as the
+header, and a blank first name, as pandas writes its index, drops that column) or .npy
+(floats, integers or booleans), rows = samples; - reads standard input. --columns picks
+columns by name or by number (from 1). Results go to stdout as CSV unless -o names a
+file; an -o path ending in .npy writes .npy. CSV outputs carry a header when the input
+or the model has names. Existing files are never replaced without --force.
+
+Threads: --threads N, else the RAYON_NUM_THREADS environment variable, else every core.
+The results do not depend on the number of threads.
 
 Exit codes: 0 success; 2 bad input or usage (a bad cell, a ragged row, wrong
 dimensions, an existing output file without --force); 1 any other failure (unreadable
@@ -33,6 +39,10 @@ pub(crate) struct Cli {
     /// No progress bar.
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
+    /// Worker threads (default: RAYON_NUM_THREADS if set, else every core). Results
+    /// are the same for any number.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) threads: Option<u16>,
 }
 
 #[derive(Args)]
@@ -98,6 +108,22 @@ pub(crate) struct EstimatorArgs {
     pub(crate) fit: FitArgs,
 }
 
+/// How a data file's columns are read and chosen.
+#[derive(Args, Clone, Default)]
+pub(crate) struct DataArgs {
+    /// Use these columns, by header name or by number from 1, comma separated (e.g.
+    /// `--columns age,income` or `--columns 1,3`).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub(crate) columns: Option<Vec<String>>,
+    /// The first row is a header of names, whatever it looks like (no pandas-index
+    /// detection).
+    #[arg(long, conflicts_with = "no_header")]
+    pub(crate) header: bool,
+    /// The first row is data (an error if it is not numbers).
+    #[arg(long)]
+    pub(crate) no_header: bool,
+}
+
 #[derive(Args)]
 pub(crate) struct OutputArgs {
     /// Output file (.npy or CSV); CSV on stdout when absent or `-`.
@@ -118,6 +144,8 @@ pub(crate) enum Command {
     Fit {
         /// Training data (rows = samples).
         data: PathBuf,
+        #[command(flatten)]
+        cols: DataArgs,
         /// Where to save the model.
         #[arg(short, long)]
         output: PathBuf,
@@ -147,8 +175,10 @@ pub(crate) enum Command {
     Transform {
         /// A saved model.
         model: PathBuf,
-        /// Data to map.
+        /// Data to map (columns matched to the model's by name when both have names).
         data: PathBuf,
+        #[command(flatten)]
+        cols: DataArgs,
         #[command(flatten)]
         out: OutputArgs,
     },
@@ -161,6 +191,8 @@ pub(crate) enum Command {
         /// Points in the Gaussianized space.
         data: PathBuf,
         #[command(flatten)]
+        cols: DataArgs,
+        #[command(flatten)]
         out: OutputArgs,
     },
     /// Log-density (nats) of each row of DATA under MODEL, in the same order.
@@ -169,8 +201,14 @@ pub(crate) enum Command {
     Score {
         /// A saved model.
         model: PathBuf,
-        /// Rows to score.
+        /// Rows to score (columns matched to the model's by name when both have names).
         data: PathBuf,
+        #[command(flatten)]
+        cols: DataArgs,
+        /// Add a `tail` column: the fraction of the training rows that score lower (a
+        /// tail probability: small for anomalies, uniform on rows like the training data).
+        #[arg(long)]
+        tail: bool,
         /// Score discrete data: the dequantized log-likelihood, a log-probability of
         /// each row's lattice cell (mean of ln p over uniform jitter plus Σ ln width).
         /// Alone, it uses the bin widths stored by `rbig fit --dequantize`; WIDTHS
@@ -212,6 +250,8 @@ pub(crate) enum Command {
         /// Data (rows = samples).
         data: PathBuf,
         #[command(flatten)]
+        cols: DataArgs,
+        #[command(flatten)]
         est: EstimatorArgs,
     },
     /// Total correlation (multi-information) of the columns of DATA.
@@ -221,21 +261,31 @@ pub(crate) enum Command {
         /// Data (rows = samples).
         data: PathBuf,
         #[command(flatten)]
+        cols: DataArgs,
+        #[command(flatten)]
         est: EstimatorArgs,
     },
-    /// Mutual information between X and Y (same rows), or between the first K columns
-    /// of X and the rest with --split K.
+    /// Mutual information between X and Y (same rows); between the first K columns of X
+    /// and the rest with --split K; or between two groups of X's columns with --x and --y.
     ///
-    /// Examples: rbig mi x.csv y.csv; rbig mi data.csv --split 2
+    /// Examples: rbig mi x.csv y.csv; rbig mi data.csv --split 2; rbig mi data.csv --x a,b --y c
     Mi {
-        /// First block (or all the data with --split).
+        /// First block (or all the data with --split, or --x and --y).
         x: PathBuf,
         /// Second block.
-        #[arg(required_unless_present = "split", conflicts_with = "split")]
+        #[arg(conflicts_with_all = ["split", "x_columns"])]
         y: Option<PathBuf>,
         /// Use the first K columns of X as the first block, the rest as the second.
-        #[arg(long, value_name = "K")]
+        #[arg(long, value_name = "K", conflicts_with = "x_columns")]
         split: Option<usize>,
+        /// The first block's columns of X, by name or number from 1 (with --y).
+        #[arg(long = "x", value_name = "LIST", value_delimiter = ',', requires = "y_columns")]
+        x_columns: Option<Vec<String>>,
+        /// The second block's columns of X, by name or number from 1 (with --x).
+        #[arg(long = "y", value_name = "LIST", value_delimiter = ',', requires = "x_columns")]
+        y_columns: Option<Vec<String>>,
+        #[command(flatten)]
+        cols: DataArgs,
         #[command(flatten)]
         est: EstimatorArgs,
     },
@@ -248,6 +298,110 @@ pub(crate) enum Command {
         /// Samples of Q (same columns).
         q: PathBuf,
         #[command(flatten)]
+        cols: DataArgs,
+        #[command(flatten)]
         est: EstimatorArgs,
     },
+    /// Rows of DATA whose log-density under MODEL is below the RATE quantile of the
+    /// training rows' log-densities: each with its row number (from 1), its values, its
+    /// log-density and its tail probability (the fraction of training rows scoring lower).
+    ///
+    /// Example: rbig anomalies magic.rbig data/magic/test.csv --rate 0.01 -o odd.csv
+    Anomalies {
+        /// A saved model (fitted by this version: it stores its training scores).
+        model: PathBuf,
+        /// Rows to check.
+        data: PathBuf,
+        /// The fraction of training rows that would be flagged.
+        #[arg(long, default_value_t = 0.01)]
+        rate: f64,
+        #[command(flatten)]
+        cols: DataArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Draw a picture of a model (PNG, or SVG by the output's extension).
+    #[command(subcommand)]
+    Plot(PlotCommand),
+    /// Print a shell completion script (e.g. `rbig completions bash > /etc/bash_completion.d/rbig`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The pictures `rbig plot` draws.
+#[derive(Subcommand)]
+pub(crate) enum PlotCommand {
+    /// Total correlation removed per layer and in all, with the noise band the stopping
+    /// rule used; for models whose depth was chosen on held-out rows, the held-out
+    /// log-likelihood per depth and the chosen depth.
+    ///
+    /// Example: rbig plot convergence magic.rbig -o tc.png
+    Convergence {
+        /// A saved model.
+        model: PathBuf,
+        #[command(flatten)]
+        out: PlotOutput,
+    },
+    /// For 2 columns, the log-density as filled contours, with data on top; for more, a
+    /// grid of column pairs (data against the model's samples) with each column's
+    /// histogram and the model's marginal density on the diagonal.
+    ///
+    /// Example: rbig plot density magic.rbig --data data/magic/test.csv -o pairs.png
+    Density {
+        /// A saved model.
+        model: PathBuf,
+        /// Data to draw on top (by default, only the model's own samples).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The columns of the pair grid, by name or number from 1 (default: the first 4).
+        #[arg(long, value_name = "LIST", value_delimiter = ',')]
+        columns: Option<Vec<String>>,
+        /// Seed of the model's samples.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[command(flatten)]
+        out: PlotOutput,
+    },
+    /// The distribution of the log-densities of DATA, with the training rows' quantiles
+    /// marked.
+    ///
+    /// Example: rbig plot scores magic.rbig data/magic/test.csv -o scores.png
+    Scores {
+        /// A saved model.
+        model: PathBuf,
+        /// Rows to score.
+        data: PathBuf,
+        #[command(flatten)]
+        cols: DataArgs,
+        #[command(flatten)]
+        out: PlotOutput,
+    },
+}
+
+/// Where a picture goes.
+#[derive(Args)]
+pub(crate) struct PlotOutput {
+    /// The picture: `.png` or `.svg`.
+    #[arg(short, long)]
+    pub(crate) output: PathBuf,
+    /// Width and height in pixels.
+    #[arg(long, value_name = "WxH", default_value = "900x700", value_parser = parse_size_px)]
+    pub(crate) size: (u32, u32),
+    /// Replace an existing file.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// `900x700` to (900, 700), each between 200 and 8000.
+fn parse_size_px(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("{text:?} is not a size such as 900x700 (each side 200 to 8000 pixels)");
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (w.trim().parse().map_err(|_| bad())?, h.trim().parse().map_err(|_| bad())?);
+    if !(200..=8000).contains(&w) || !(200..=8000).contains(&h) {
+        return Err(bad());
+    }
+    Ok((w, h))
 }

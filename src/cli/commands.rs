@@ -7,10 +7,11 @@ use ndarray::{s, Array2, Axis};
 use rand::SeedableRng;
 use rbig::dequantize::{jitter, resolution};
 use rbig::information::{self, InformationEstimate};
-use rbig::io::{available_memory, read_matrix, write_csv, OutputFile};
+use rbig::io::{available_memory, write_table, OutputFile};
 use rbig::{ParamGuard, Rbig, RbigError, RbigParams, RotationKind};
 
-use crate::args::{Cli, Command, EstimatorArgs, FitArgs, OutputArgs};
+use crate::args::{Cli, Command, DataArgs, EstimatorArgs, FitArgs, OutputArgs};
+use crate::data::{read, read_for_model, select, Data};
 use crate::report::{
     estimate_json, fit_json, info_json, warn_few_rows, warn_outside_support, warn_point_masses, Progress,
 };
@@ -38,7 +39,7 @@ impl From<RbigError> for Failure {
     }
 }
 
-fn usage(message: impl Into<String>) -> Failure {
+pub(crate) fn usage(message: impl Into<String>) -> Failure {
     Failure { message: message.into(), code: 2 }
 }
 
@@ -73,7 +74,7 @@ fn read_stdin_once(paths: [&Path; 2]) -> Result<(), Failure> {
     Ok(())
 }
 
-fn load_model(path: &Path) -> Result<Rbig, Failure> {
+pub(crate) fn load_model(path: &Path) -> Result<Rbig, Failure> {
     load_model_with_format(path).map(|(model, _)| model)
 }
 
@@ -134,24 +135,42 @@ fn check_output_size(flag: &str, rows: usize, columns: usize) -> Result<(), Fail
 /// Runs the command line.
 pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
     let quiet = cli.quiet;
+    if let Some(n) = cli.threads {
+        // Before any parallel work; the results do not depend on the count.
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(n))
+            .build_global()
+            .map_err(|e| Failure { message: format!("--threads {n}: {e}"), code: 1 })?;
+    }
     match cli.command {
-        Command::Fit { data, output, rotation, fit: args, dequantize, density, force } => {
-            fit(&data, &output, builder(rotation, &args), &args, dequantize, density, force, quiet)
+        Command::Fit { data, cols, output, rotation, fit: args, dequantize, density, force } => {
+            fit(&data, &cols, &output, builder(rotation, &args), &args, dequantize, density, force, quiet)
         }
-        Command::Transform { model, data, out } => {
+        Command::Transform { model, data, cols, out } => {
             let sink = Sink::reserve(&out)?;
-            let z = load_model(&model)?.transform(&read_matrix(&data)?)?;
-            sink.emit(&z)
+            let model = load_model(&model)?;
+            let input = read_for_model(&data, &cols, &model, "", quiet)?;
+            let z = model.transform(&input.x)?;
+            let names = model.column_names().map(<[String]>::to_vec).or(input.names);
+            sink.emit(&z, names.map(|n| n.iter().map(|c| format!("z_{c}")).collect()))
         }
-        Command::Inverse { model, data, out } => {
+        Command::Inverse { model, data, cols, out } => {
             let sink = Sink::reserve(&out)?;
-            let x = load_model(&model)?.inverse_transform(&read_matrix(&data)?)?;
-            sink.emit(&x)
+            let model = load_model(&model)?;
+            let input = read_for_model(&data, &cols, &model, "z_", quiet)?;
+            let x = model.inverse_transform(&input.x)?;
+            let unprefixed =
+                input.names.map(|n| n.iter().map(|c| c.strip_prefix("z_").unwrap_or(c).to_string()).collect());
+            sink.emit(&x, model.column_names().map(<[String]>::to_vec).or(unprefixed))
         }
-        Command::Score { model, data, dequantize, draws, out } => {
+        Command::Score { model, data, cols, tail, dequantize, draws, out } => {
             let sink = Sink::reserve(&out)?;
             let m = load_model(&model)?;
-            let x = read_matrix(&data)?;
+            if tail {
+                reference_scores(&m, "--tail")?;
+            }
+            let input = read_for_model(&data, &cols, &m, "", quiet)?;
+            let x = input.x;
             let lp = match dequantize {
                 None => m.log_density(&x)?,
                 Some(None) => {
@@ -169,54 +188,131 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
                     m.dequantized_log_likelihood(&x, &widths, draws, 0)?
                 }
             };
-            sink.emit(&lp.insert_axis(Axis(1)))
+            let headed = input.names.is_some() || m.column_names().is_some();
+            let mut names = vec!["log_density".to_string()];
+            let table = if tail {
+                names.push("tail".into());
+                let t = lp.mapv(|s| m.tail_probability(s).expect("checked above"));
+                ndarray::stack![Axis(1), lp, t]
+            } else {
+                lp.insert_axis(Axis(1))
+            };
+            sink.emit(&table, headed.then_some(names))
         }
         Command::Sample { model, n, seed, out } => {
             let sink = Sink::reserve(&out)?;
             let model = load_model(&model)?;
             check_output_size("-n", n, model.dim())?;
             let draws = model.sample(n, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))?;
-            sink.emit(&draws)
+            sink.emit(&draws, model.column_names().map(<[String]>::to_vec))
         }
         Command::Info { model } => {
             let (model, version) = load_model_with_format(&model)?;
             print_line(&info_json(&model, version).to_string())
         }
-        Command::Entropy { data, est } => {
-            let x = read_matrix(&data)?;
+        Command::Entropy { data, cols, est } => {
+            let x = read(&data, &cols, quiet)?.x;
             warn_point_masses(&data, &x, quiet);
             warn_few_rows(&data, x.nrows(), x.ncols(), quiet);
             estimate("entropy", &est, |p| information::entropy(&x, p))
         }
-        Command::Tc { data, est } => {
-            let x = read_matrix(&data)?;
+        Command::Tc { data, cols, est } => {
+            let x = read(&data, &cols, quiet)?.x;
             warn_point_masses(&data, &x, quiet);
             warn_few_rows(&data, x.nrows(), x.ncols(), quiet);
             estimate("total_correlation", &est, |p| information::total_correlation(&x, p))
         }
-        Command::Mi { x, y, split, est } => {
+        Command::Mi { x, y, split, x_columns, y_columns, cols, est } => {
             if let Some(y) = &y {
                 read_stdin_once([&x, y])?;
             }
-            let (a, b) = blocks(&x, y, split)?;
+            let (a, b) = match (x_columns, y_columns) {
+                (Some(xs), Some(ys)) => {
+                    let data = read(&x, &cols, quiet)?;
+                    let a = select(Data { x: data.x.clone(), names: data.names.clone() }, &xs, &x, "--x")?;
+                    let b = select(data, &ys, &x, "--y")?;
+                    (a.x, b.x)
+                }
+                _ => blocks(&x, y, split, &cols, quiet)?,
+            };
             warn_few_rows(&x, a.nrows(), a.ncols() + b.ncols(), quiet);
             estimate("mutual_information", &est, |p| information::mutual_information(&a, &b, p))
         }
-        Command::Kld { p, q, est } => {
+        Command::Kld { p, q, cols, est } => {
             read_stdin_once([&p, &q])?;
-            let (xp, xq) = (read_matrix(&p)?, read_matrix(&q)?);
+            let (xp, xq) = (read(&p, &cols, quiet)?.x, read(&q, &cols, quiet)?.x);
             warn_few_rows(&p, xp.nrows(), xp.ncols(), quiet);
             warn_few_rows(&q, xq.nrows(), xq.ncols(), quiet);
             warn_outside_support(&xp, &xq, quiet);
             estimate("kl_divergence", &est, |params| information::kl_divergence(&xp, &xq, params))
         }
+        Command::Anomalies { model, data, rate, cols, out } => {
+            let sink = Sink::reserve(&out)?;
+            let m = load_model(&model)?;
+            anomalies(&m, &data, rate, &cols, sink, quiet)
+        }
+        Command::Plot(plot) => crate::plot::run(plot, quiet),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rbig", &mut out);
+            stdout_result(std::io::Write::write_all(&mut std::io::stdout().lock(), &out))
+        }
     }
+}
+
+/// Fails, naming `flag`, for a model that stores no training scores.
+pub(crate) fn reference_scores(model: &Rbig, flag: &str) -> Result<(), Failure> {
+    match model.tail_probability(0.0) {
+        Some(_) => Ok(()),
+        None => Err(usage(format!(
+            "{flag}: the model stores no training scores (a file of format 4 or older); refit it with this version"
+        ))),
+    }
+}
+
+/// `rbig anomalies`: the rows scoring below the `rate` quantile of the training scores.
+fn anomalies(model: &Rbig, data: &Path, rate: f64, cols: &DataArgs, sink: Sink, quiet: bool) -> Result<(), Failure> {
+    reference_scores(model, "anomalies")?;
+    if !(rate > 0.0 && rate < 1.0) {
+        return Err(usage(format!("--rate {rate}: must lie strictly between 0 and 1")));
+    }
+    let threshold = model.score_quantile(rate).expect("checked above");
+    let input = read_for_model(data, cols, model, "", quiet)?;
+    let scores = model.log_density(&input.x)?;
+    let flagged: Vec<usize> = (0..scores.len()).filter(|&i| scores[i] < threshold).collect();
+    let d = input.x.ncols();
+    let table = Array2::from_shape_fn((flagged.len(), d + 3), |(r, c)| {
+        let i = flagged[r];
+        match c {
+            0 => (i + 1) as f64,
+            c if c <= d => input.x[(i, c - 1)],
+            c if c == d + 1 => scores[i],
+            _ => model.tail_probability(scores[i]).expect("checked above"),
+        }
+    });
+    let names = model
+        .column_names()
+        .map(<[String]>::to_vec)
+        .or(input.names)
+        .unwrap_or_else(|| (1..=d).map(|j| format!("x{j}")).collect());
+    let header = std::iter::once("row".to_string()).chain(names).chain(["log_density".into(), "tail".into()]).collect();
+    if !quiet {
+        eprintln!(
+            "rbig: {} of {} rows below the {rate} quantile of the training scores ({})",
+            flagged.len(),
+            scores.len(),
+            rbig::io::format_number(threshold)
+        );
+    }
+    sink.emit(&table, Some(header))
 }
 
 /// `rbig fit`: fits (or selects, with `density`) a model and saves it.
 #[allow(clippy::too_many_arguments)]
 fn fit(
     data: &Path,
+    cols: &DataArgs,
     output: &Path,
     params: RbigParams,
     args: &FitArgs,
@@ -230,7 +326,7 @@ fn fit(
     }
     let out = OutputFile::create(output, force)?;
     params.check_ref()?;
-    let mut x = read_matrix(data)?;
+    let Data { mut x, names } = read(data, cols, quiet)?;
     warn_point_masses(data, &x, quiet);
     warn_few_rows(data, x.nrows(), x.ncols(), quiet);
     let widths = dequantize.then(|| resolution(&x));
@@ -252,20 +348,29 @@ fn fit(
         })
     };
     progress.finish();
-    let model = match &widths {
+    let mut model = match &widths {
         Some(w) => model?.with_dequantization_widths(w.clone())?,
         None => model?,
     };
+    if let Some(names) = names {
+        model = model.with_column_names(names)?;
+    }
     let seconds = start.elapsed().as_secs_f64();
     out.commit(&model.to_bytes())?;
     print_line(&fit_json(&model, seconds).to_string())
 }
 
 /// The two blocks of `rbig mi`: two files, or one file split after `split` columns.
-fn blocks(x: &Path, y: Option<PathBuf>, split: Option<usize>) -> Result<(Array2<f64>, Array2<f64>), Failure> {
-    let a = read_matrix(x)?;
+fn blocks(
+    x: &Path,
+    y: Option<PathBuf>,
+    split: Option<usize>,
+    cols: &DataArgs,
+    quiet: bool,
+) -> Result<(Array2<f64>, Array2<f64>), Failure> {
+    let a = read(x, cols, quiet)?.x;
     let (a, b) = match (y, split) {
-        (Some(y), None) => (a, read_matrix(&y)?),
+        (Some(y), None) => (a, read(&y, cols, quiet)?.x),
         (None, Some(k)) if k >= 1 && k < a.ncols() => {
             (a.slice(s![.., ..k]).to_owned(), a.slice(s![.., k..]).to_owned())
         }
@@ -277,7 +382,7 @@ fn blocks(x: &Path, y: Option<PathBuf>, split: Option<usize>) -> Result<(Array2<
                 a.ncols().saturating_sub(1)
             )))
         }
-        _ => return Err(usage("give a second data file or --split K")),
+        _ => return Err(usage("give a second data file, --split K, or --x and --y")),
     };
     if a.nrows() != b.nrows() {
         return Err(RbigError::RowMismatch { first: a.nrows(), second: b.nrows() }.into());
@@ -310,10 +415,12 @@ impl Sink {
         })
     }
 
-    fn emit(self, x: &Array2<f64>) -> Result<(), Failure> {
+    /// Writes `x`, with a header of `names` in CSV.
+    fn emit(self, x: &Array2<f64>, names: Option<Vec<String>>) -> Result<(), Failure> {
+        let names = names.as_deref();
         match self {
-            Sink::File(file) => Ok(file.commit_matrix(x.view())?),
-            Sink::Stdout => stdout_result(write_csv(std::io::stdout().lock(), x.view())),
+            Sink::File(file) => Ok(file.commit_table(x.view(), names)?),
+            Sink::Stdout => stdout_result(write_table(std::io::stdout().lock(), x.view(), names)),
         }
     }
 }

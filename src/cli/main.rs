@@ -3,6 +3,8 @@
 
 mod args;
 mod commands;
+mod data;
+mod plot;
 mod report;
 
 use std::process::ExitCode;

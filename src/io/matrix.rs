@@ -1,7 +1,7 @@
 //! Data files: CSV/TSV text and NumPy `.npy`, rows = samples.
 //!
-//! Text files may start with a header row (a first row in which no cell is a number is
-//! skipped) and contain `#` comment lines; the delimiter is a tab for `.tsv`/`.tab`
+//! Text files may start with a header row of column names (by default, a first row in
+//! which no cell is a number; see [`Header`]) and contain `#` comment lines; the delimiter is a tab for `.tsv`/`.tab`
 //! files or when the first line has tabs but no commas, a comma otherwise. `.npy` files
 //! may hold floats (`f64`, `f32`), integers or booleans, in C or Fortran order, 2-D (or
 //! 1-D: one column). `-` is standard input.
@@ -27,6 +27,33 @@ fn is_npy(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"))
 }
 
+/// Whether a text file's first row holds column names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Header {
+    /// A first row in which no cell is a number holds names. When its first cell is
+    /// blank and every other is not, as pandas writes a frame with its index
+    /// (`df.to_csv()`), the first column is the index: dropped, and reported in
+    /// [`Table::index_dropped`].
+    #[default]
+    Detect,
+    /// The first row holds names, whatever they look like (no index detection).
+    Present,
+    /// Every row is data.
+    Absent,
+}
+
+/// A data file read with its column names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// The values, rows = samples.
+    pub data: Array2<f64>,
+    /// The header's names, one per column of `data`, when the file has a header (a
+    /// blank name becomes `column<j>`, counted from 1).
+    pub names: Option<Vec<String>>,
+    /// Whether a pandas index column (blank header cell) was dropped.
+    pub index_dropped: bool,
+}
+
 /// Reads a data file into an `n × d` matrix: `.npy` by extension or by its magic
 /// bytes, CSV/TSV otherwise. `-` reads standard input; pipes and FIFOs are read once,
 /// front to back, so they give exactly what the same bytes in a file give.
@@ -48,6 +75,30 @@ fn is_npy(path: &Path) -> bool {
 /// whose declared shape does not match its length; a `.npz` archive) and
 /// [`RbigError::Io`].
 pub fn read_matrix(path: impl AsRef<Path>) -> Result<Array2<f64>> {
+    read_table(path, Header::Detect).map(|t| t.data)
+}
+
+/// Reads a data file as [`read_matrix`] does, with the column names of a text file's
+/// header (`.npy` files have none).
+///
+/// ```
+/// use rbig::io::{read_table, Header};
+/// let dir = std::env::temp_dir().join(format!("rbig-doc-table-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("frame.csv");
+/// std::fs::write(&path, ",height,weight\n0,1.5,60\n1,1.8,82.5\n")?; // pandas' to_csv()
+/// let table = read_table(&path, Header::Detect)?;
+/// assert_eq!(table.names.unwrap(), ["height", "weight"]);
+/// assert!(table.index_dropped);
+/// assert_eq!(table.data, ndarray::array![[1.5, 60.0], [1.8, 82.5]]);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`read_matrix`]; with [`Header::Absent`], a first row that is not numbers is a
+/// [`RbigError::BadCell`].
+pub fn read_table(path: impl AsRef<Path>, header: Header) -> Result<Table> {
     let path = path.as_ref();
     let mut input = open_input(path)?;
     let magic = input.read_prefix(NPY_MAGIC.len() as u64, path)?;
@@ -58,9 +109,9 @@ pub fn read_matrix(path: impl AsRef<Path>) -> Result<Array2<f64>> {
         ));
     }
     if is_npy(path) || magic == NPY_MAGIC {
-        decode_npy(input, magic, path)
+        decode_npy(input, magic, path).map(|data| Table { data, names: None, index_dropped: false })
     } else {
-        read_text(input, magic, path)
+        read_text(input, magic, path, header)
     }
 }
 
@@ -378,7 +429,7 @@ fn parse_cell(cell: &str) -> Option<f64> {
 /// Reads CSV/TSV text whose first bytes, `start`, have been read: the lines up to the
 /// first data line are read to choose the delimiter, then everything is parsed from
 /// the start.
-fn read_text(input: Input, start: Vec<u8>, path: &Path) -> Result<Array2<f64>> {
+fn read_text(input: Input, start: Vec<u8>, path: &Path, header: Header) -> Result<Table> {
     let mut reader = BufReader::new(input.reader);
     let mut consumed = start;
     let mut line_start = 0;
@@ -400,16 +451,16 @@ fn read_text(input: Input, start: Vec<u8>, path: &Path) -> Result<Array2<f64>> {
         }
     };
     let delim = text_delimiter(path, &first_line);
-    decode_text(std::io::Cursor::new(consumed).chain(reader), delim, path)
+    decode_text(std::io::Cursor::new(consumed).chain(reader), delim, path, header)
 }
 
 /// Parses CSV text as [`read_matrix`] does for a `.csv` file (for fuzzing the parser).
 #[cfg(feature = "internals")]
 pub fn parse_csv_bytes(bytes: &[u8]) -> Result<Array2<f64>> {
-    decode_text(bytes, b',', Path::new("<bytes>"))
+    decode_text(bytes, b',', Path::new("<bytes>"), Header::Detect).map(|t| t.data)
 }
 
-fn decode_text(input: impl std::io::Read, delim: u8, path: &Path) -> Result<Array2<f64>> {
+fn decode_text(input: impl std::io::Read, delim: u8, path: &Path, header: Header) -> Result<Table> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .delimiter(delim)
@@ -420,31 +471,60 @@ fn decode_text(input: impl std::io::Read, delim: u8, path: &Path) -> Result<Arra
     let mut values = Vec::new();
     let mut width = None;
     let mut first = true;
+    let mut names = None;
+    let mut index_dropped = false;
     for record in reader.records() {
         let record = record.map_err(|e| unreadable(path, e))?;
         let line = record.position().map_or(0, |p| p.line());
         if record.len() == 1 && record[0].is_empty() {
             continue; // blank line
         }
-        if std::mem::take(&mut first) && record.iter().all(|c| parse_cell(c).is_none() && c.parse::<f64>().is_err()) {
-            continue; // header
+        if std::mem::take(&mut first) {
+            let words = record.iter().all(|c| parse_cell(c).is_none() && c.parse::<f64>().is_err());
+            if header == Header::Present || header == Header::Detect && words {
+                let mut cells: Vec<&str> = record.iter().collect();
+                index_dropped = header == Header::Detect
+                    && cells.len() > 1
+                    && cells[0].is_empty()
+                    && cells[1..].iter().all(|c| !c.is_empty());
+                if index_dropped {
+                    cells.remove(0);
+                }
+                let named = cells.iter().enumerate();
+                names = Some(
+                    named.map(|(j, c)| if c.is_empty() { format!("column{}", j + 1) } else { c.to_string() }).collect(),
+                );
+                continue;
+            }
         }
-        let expected = *width.get_or_insert(record.len());
-        if record.len() != expected {
-            return Err(RbigError::RaggedRow { path: path.to_path_buf(), line, expected, found: record.len() });
+        let cells = record.iter().skip(usize::from(index_dropped));
+        let found = record.len() - usize::from(index_dropped);
+        let expected = *width.get_or_insert(found);
+        if found != expected {
+            let shift = usize::from(index_dropped);
+            return Err(RbigError::RaggedRow {
+                path: path.to_path_buf(),
+                line,
+                expected: expected + shift,
+                found: record.len(),
+            });
         }
-        for (c, cell) in record.iter().enumerate() {
+        for (c, cell) in cells.enumerate() {
             let v = parse_cell(cell).ok_or_else(|| RbigError::BadCell {
                 path: path.to_path_buf(),
                 line,
-                column: c + 1,
+                column: c + 1 + usize::from(index_dropped),
                 content: excerpt(cell),
             })?;
             values.push(v);
         }
     }
     let width = width.ok_or_else(|| unreadable(path, "no data rows"))?;
-    Array2::from_shape_vec((values.len() / width, width), values).map_err(|e| unreadable(path, e))
+    if let Some(n) = names.as_ref().map(Vec::len).filter(|&n| n != width) {
+        return Err(unreadable(path, format!("the header names {n} columns, the rows have {width}")));
+    }
+    let data = Array2::from_shape_vec((values.len() / width, width), values).map_err(|e| unreadable(path, e))?;
+    Ok(Table { data, names, index_dropped })
 }
 
 /// The shortest text that reads back to `v`: positional between 1e-5 and 1e16 (as
@@ -464,7 +544,26 @@ pub fn format_number(v: f64) -> String {
 }
 
 /// Writes a matrix as CSV text (one row per line, shortest round-trip numbers).
-pub fn write_csv<W: Write>(mut out: W, x: ArrayView2<'_, f64>) -> std::io::Result<()> {
+pub fn write_csv<W: Write>(out: W, x: ArrayView2<'_, f64>) -> std::io::Result<()> {
+    write_table(out, x, None)
+}
+
+/// Writes a matrix as CSV text as [`write_csv`] does, after a header line of `names`
+/// when given (quoted where CSV needs it).
+///
+/// ```
+/// let mut out = Vec::new();
+/// let names = ["a".to_string(), "b, c".to_string()];
+/// rbig::io::write_table(&mut out, ndarray::array![[1.0, 0.5]].view(), Some(&names))?;
+/// assert_eq!(String::from_utf8(out).unwrap(), "a,\"b, c\"\n1,0.5\n");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn write_table<W: Write>(mut out: W, x: ArrayView2<'_, f64>, names: Option<&[String]>) -> std::io::Result<()> {
+    if let Some(names) = names {
+        let mut header = csv::Writer::from_writer(Vec::new());
+        header.write_record(names).map_err(std::io::Error::other)?;
+        out.write_all(&header.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?)?;
+    }
     let mut line = String::new();
     for row in x.rows() {
         line.clear();
@@ -494,11 +593,20 @@ impl OutputFile {
     /// # Errors
     /// As [`OutputFile::commit`].
     pub fn commit_matrix(self, x: ArrayView2<'_, f64>) -> Result<()> {
+        self.commit_table(x, None)
+    }
+
+    /// Writes `x` as [`OutputFile::commit_matrix`] does, a CSV file with a header of
+    /// `names` when given (`.npy` has no place for names).
+    ///
+    /// # Errors
+    /// As [`OutputFile::commit`].
+    pub fn commit_table(self, x: ArrayView2<'_, f64>, names: Option<&[String]>) -> Result<()> {
         let mut bytes = Vec::new();
         if is_npy(self.path()) {
             x.as_standard_layout().write_npy(&mut bytes).map_err(|e| unreadable(self.path(), e))?;
         } else {
-            write_csv(&mut bytes, x).expect("writing to memory cannot fail");
+            write_table(&mut bytes, x, names).map_err(|e| io_error(self.path(), e))?;
         }
         self.commit(&bytes)
     }

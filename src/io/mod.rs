@@ -7,7 +7,7 @@ mod memory;
 
 pub(crate) use atomic::write_atomic;
 pub use atomic::{remove_unfinished_outputs, OutputFile};
-pub use matrix::{format_number, read_matrix, write_csv, write_matrix};
+pub use matrix::{format_number, read_matrix, read_table, write_csv, write_matrix, write_table, Header, Table};
 #[cfg(feature = "internals")]
 pub use matrix::{parse_csv_bytes, parse_npy_bytes};
 pub use memory::available_memory;

@@ -267,6 +267,15 @@ impl Rbig {
         self.steps.len() as f64 * null.sd * null.sd + refinement
     }
 
+    /// The noise-corrected reduction above which a layer counts as significant
+    /// ([`LayerDiagnostics::significant`]): the fit's significance times the standard
+    /// deviation of one layer's reduction on Gaussian data of the training size. The
+    /// band within ± this of zero is the noise the stopping rule sees.
+    pub fn significance_threshold(&self) -> f64 {
+        let null = NullModel::new(self.n_train, self.dim, self.params.rotation, self.params.knots);
+        self.params.significance * null.sd
+    }
+
     /// Every step as a bijection, in forward order, the closing marginal step last.
     fn bijectors(&self) -> impl DoubleEndedIterator<Item = &dyn Bijector> {
         self.steps.iter().map(Step::bijector).chain([&self.output as &dyn Bijector])
