@@ -9,20 +9,8 @@ use ndarray::{Array2, ShapeBuilder};
 use ndarray_npy::{read_npy, write_npy};
 use rbig::Rbig;
 
+use common::tool::{json, ok, rbig};
 use common::TempDir as Dir;
-
-fn rbig(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rbig")).args(args.iter().map(|a| a.as_ref())).output().unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_str(ok(out).trim()).unwrap()
-}
 
 /// Exit code 2 and a single stderr line containing every `needle`.
 fn bad_input(out: &Output, needles: &[&str]) {

@@ -273,7 +273,7 @@ pub(crate) enum Command {
         /// First block (or all the data with --split, or --x and --y).
         x: PathBuf,
         /// Second block.
-        #[arg(conflicts_with_all = ["split", "x_columns"])]
+        #[arg(required_unless_present_any = ["split", "x_columns"], conflicts_with_all = ["split", "x_columns"])]
         y: Option<PathBuf>,
         /// Use the first K columns of X as the first block, the rest as the second.
         #[arg(long, value_name = "K", conflicts_with = "x_columns")]

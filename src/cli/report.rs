@@ -170,6 +170,12 @@ pub(crate) fn info_json(model: &Rbig, format_version: u32) -> Value {
         "validation": p.validation().map(|v| json!({"fraction": v.fraction, "patience": v.patience})),
     });
     info["held_out_log_likelihood"] = json!(model.held_out_log_likelihood());
+    info["held_out_curve"] = json!(model.held_out_curve());
+    info["column_names"] = json!(model.column_names());
+    // The training rows' score quantiles behind `anomalies` and `score --tail`.
+    info["training_score_quantiles"] = json!(model
+        .tail_probability(0.0)
+        .map(|_| { [0.01, 0.05, 0.5, 0.95].map(|p| json!({"p": p, "log_density": model.score_quantile(p)})) }));
     info
 }
 

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod estimator;
+pub mod tool;
 
 use ndarray::{Array1, Array2};
 use rand::SeedableRng;
