@@ -30,7 +30,7 @@ fn sample(n: usize, seed: u64) -> Array2<f64> {
     let z = common::standard_normal(n, 3, seed);
     let mut x = z.clone();
     x.column_mut(1).assign(&(&z.column(0) * 0.8 + &z.column(1) * 0.6));
-    x.column_mut(2).assign(&(&z.column(1) * 0.5 + &z.column(2)).mapv(f64::exp));
+    x.column_mut(2).assign(&(&z.column(1) * 0.5 + z.column(2)).mapv(f64::exp));
     x
 }
 
