@@ -145,7 +145,8 @@ class RBIG(*_BASES):
             # The library's own message, with the sample count as scikit-learn words it.
             raise DataError(f"need at least {d + 1} rows (samples) to fit {d} column(s), got n_samples = {n}")
         model = _rbig.Model.fit(x, rotation=self.rotation, max_layers=_count("max_layers", self.max_layers),
-                                knots=_knots(self.knots), seed=_seed(self.random_state), density=bool(self.density))
+                                knots=_knots(self.knots), seed=_seed(self.random_state), density=bool(self.density),
+                                names=_storable(names))
         self._set_fitted(model, names)
         return self
 
@@ -211,6 +212,35 @@ class RBIG(*_BASES):
         """
         return self._model().log_density(self._check_input(X))
 
+    def tail_probability(self, X: Any) -> np.ndarray:
+        """For each row of ``X``, the fraction of the training rows whose log-density is
+        lower: small for anomalies, uniform on fresh rows like the training data (what
+        ``rbig score --tail`` writes). Rows below ``score_quantile(rate)`` are the
+        anomalies at that rate.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rbig import RBIG
+        >>> rng = np.random.default_rng(0)
+        >>> model = RBIG().fit(rng.normal(size=(20_000, 2)))
+        >>> tails = model.tail_probability(rng.normal(size=(20_000, 2)))
+        >>> bool(abs(np.mean(tails < 0.01) - 0.01) < 0.003)
+        True
+        """
+        tails = self._model().tail_probability(self.score_samples(X))
+        if tails is None:
+            raise NotFittedError("the model stores no training scores (a file of format 4 or older): refit it")
+        return tails
+
+    def score_quantile(self, rate: float) -> float:
+        """The log-density below which a fraction ``rate`` of the training rows score:
+        the anomaly threshold at that rate."""
+        q = self._model().score_quantile(float(rate))
+        if q is None:
+            raise ValueError(f"rate must lie in [0, 1] and the model must store training scores, got {rate!r}")
+        return q
+
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood of ``X`` (nats per row): the model-selection score."""
         return float(np.mean(self.score_samples(X)))
@@ -249,7 +279,8 @@ class RBIG(*_BASES):
         density = p["validation_fraction"] is not None
         est = cls(rotation=p["rotation"], max_layers=p["max_layers"], knots=p["knots"],
                   random_state=p["seed"], density=density)
-        est._set_fitted(model, None)
+        names = model.column_names
+        est._set_fitted(model, None if names is None else np.asarray(names, dtype=object))
         return est
 
     def __sklearn_tags__(self):
@@ -257,6 +288,17 @@ class RBIG(*_BASES):
         tags.input_tags.allow_nan = False
         tags.requires_fit = True
         return tags
+
+
+def _storable(names: Optional[np.ndarray]) -> Optional[list]:
+    """Names a model file can record (one non-blank name per column, no two alike), so
+    that the tool's outputs carry them; other frames keep theirs in Python only."""
+    if names is None:
+        return None
+    names = [str(n) for n in names]
+    if len(set(names)) != len(names) or any(not n.strip() for n in names):
+        return None
+    return names
 
 
 def _check_feature_names(est: RBIG, X: Any) -> None:

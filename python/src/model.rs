@@ -31,7 +31,8 @@ impl Model {
     /// library's density candidates on held-out rows instead (`rotation` and `knots`
     /// are then chosen, not given). Ctrl-C stops the fit at its next layer.
     #[staticmethod]
-    #[pyo3(signature = (x, *, rotation = "pca".to_string(), max_layers = None, knots = KnotsArg::Name("auto".into()), seed = 0, density = false))]
+    #[pyo3(signature = (x, *, rotation = "pca".to_string(), max_layers = None, knots = KnotsArg::Name("auto".into()), seed = 0, density = false, names = None))]
+    #[allow(clippy::too_many_arguments)]
     fn fit(
         py: Python<'_>,
         x: PyReadonlyArray2<'_, f64>,
@@ -40,6 +41,7 @@ impl Model {
         knots: KnotsArg,
         seed: u64,
         density: bool,
+        names: Option<Vec<String>>,
     ) -> PyResult<Self> {
         let x = x.as_array();
         let args = FitArgs { rotation, max_layers, knots, seed };
@@ -55,6 +57,11 @@ impl Model {
                 args.builder(cancel)?.check()?.fit_observed(&x, |_| {})
             }
         })?;
+        // Names as the tool stores a header's, so that its outputs carry them.
+        let inner = match names {
+            Some(names) => inner.with_column_names(names).map_err(to_py)?,
+            None => inner,
+        };
         Ok(Self { inner })
     }
 
@@ -114,6 +121,32 @@ impl Model {
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let from_bytes = py.get_type::<Model>().getattr("from_bytes")?;
         (from_bytes, (self.to_bytes(py),)).into_pyobject(py)
+    }
+
+    /// For each log-density, the fraction of the training rows that score lower (a tail
+    /// probability, uniform on fresh rows like the training data); None for a model
+    /// from a file of format 4 or older.
+    fn tail_probability<'py>(
+        &self,
+        py: Python<'py>,
+        log_density: numpy::PyReadonlyArray1<'_, f64>,
+    ) -> Option<Bound<'py, PyArray1<f64>>> {
+        self.inner.tail_probability(0.0)?;
+        let tails = log_density.as_array().mapv(|s| self.inner.tail_probability(s).unwrap_or(f64::NAN));
+        Some(tails.into_pyarray(py))
+    }
+
+    /// The log-density below which a fraction `p` of the training rows score (the
+    /// anomaly threshold at rate `p`); None without training scores or for `p` outside
+    /// [0, 1].
+    fn score_quantile(&self, p: f64) -> Option<f64> {
+        self.inner.score_quantile(p)
+    }
+
+    /// The column names the model records (from a data frame or a file's header).
+    #[getter]
+    fn column_names(&self) -> Option<Vec<String>> {
+        self.inner.column_names().map(<[String]>::to_vec)
     }
 
     /// Columns the model was fitted on.

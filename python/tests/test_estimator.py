@@ -66,8 +66,11 @@ def test_inputs_in_any_layout_and_type_give_the_same_model():
     fortran = np.asfortranarray(x)
     strided = np.repeat(x, 2, axis=1)[:, ::2]
     frame = pd.DataFrame(x, columns=["a", "b", "c"])
-    for variant in (fortran, strided, x.tolist(), frame):
+    for variant in (fortran, strided, x.tolist()):
         assert rbig.RBIG().fit(variant).model_.to_bytes() == reference
+    # A frame's model is the same model, recording the names.
+    named = rbig.Model.fit(x, names=["a", "b", "c"]).to_bytes()
+    assert rbig.RBIG().fit(frame).model_.to_bytes() == named
     # float32 is widened exactly: the model of the widened data.
     x32 = x.astype(np.float32)
     assert rbig.RBIG().fit(x32).model_.to_bytes() == rbig.RBIG().fit(x32.astype(np.float64)).model_.to_bytes()

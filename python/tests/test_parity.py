@@ -85,3 +85,22 @@ def test_models_move_between_python_and_the_tool(tmp_path, cli):
     assert loaded.get_params()["random_state"] == 4
     # Refitting the loaded estimator's parameters gives the tool's model again.
     assert rbig.RBIG(**loaded.get_params()).fit(x).model_.to_bytes() == (tmp_path / "cli.rbig").read_bytes()
+
+
+def test_column_names_travel_between_pandas_and_the_tool(tmp_path, cli):
+    pd = pytest.importorskip("pandas")
+    x = curved(1500, 3, seed=8)
+    frame = pd.DataFrame(x, columns=["height", "weight", "age"])
+    rbig.RBIG().fit(frame).save(tmp_path / "py.rbig")
+    draws = cli("sample", tmp_path / "py.rbig", "-n", 3).stdout
+    assert draws.splitlines()[0] == "height,weight,age"
+    # The tool reads a pandas CSV (index column dropped), stores the names; Python sees them.
+    frame.to_csv(tmp_path / "frame.csv")
+    cli("fit", tmp_path / "frame.csv", "-o", tmp_path / "cli.rbig")
+    loaded = rbig.RBIG.load(tmp_path / "cli.rbig")
+    assert list(loaded.feature_names_in_) == ["height", "weight", "age"]
+    assert loaded.model_.to_bytes() == rbig.RBIG().fit(frame).model_.to_bytes()
+    # Tail probabilities as `rbig score --tail` writes them.
+    np.save(tmp_path / "x.npy", x)
+    table = np.loadtxt(cli("score", tmp_path / "cli.rbig", tmp_path / "x.npy", "--tail").stdout.splitlines(), delimiter=",", skiprows=1)
+    assert same_bits(loaded.tail_probability(frame), table[:, 1])
