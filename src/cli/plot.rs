@@ -49,7 +49,10 @@ pub(crate) fn run(command: PlotCommand, quiet: bool) -> Result<(), Failure> {
             let file = reserve(&out)?;
             let model = load_model(&model)?;
             let data = match &data {
-                Some(path) => Some(read_for_model(path, &DataArgs::default(), &model, "", quiet)?),
+                Some(path) => {
+                    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
+                    Some((read_for_model(path, &DataArgs::default(), &model, "", quiet)?, name))
+                }
                 None => None,
             };
             let picture = DensityPicture::new(&model, data, columns.as_deref(), seed)?;
@@ -333,6 +336,8 @@ struct DensityPicture<'a> {
     model: &'a Rbig,
     /// Data rows drawn as points (at most [`MAX_POINTS`]), if given.
     data: Option<Array2<f64>>,
+    /// What the points are (the data file's name).
+    data_label: String,
     /// Model draws, for the pair grid and the ranges.
     draws: Array2<f64>,
     /// The columns shown (zero-based) and their labels.
@@ -341,7 +346,7 @@ struct DensityPicture<'a> {
 }
 
 impl<'a> DensityPicture<'a> {
-    fn new(model: &'a Rbig, data: Option<Data>, columns: Option<&[String]>, seed: u64) -> Result<Self, Failure> {
+    fn new(model: &'a Rbig, data: Option<(Data, String)>, columns: Option<&[String]>, seed: u64) -> Result<Self, Failure> {
         let d = model.dim();
         let names: Vec<String> =
             model.column_names().map(<[String]>::to_vec).unwrap_or_else(|| (1..=d).map(|j| format!("x{j}")).collect());
@@ -354,12 +359,13 @@ impl<'a> DensityPicture<'a> {
         };
         let labels = columns.iter().map(|&j| names[j].clone()).collect();
         let draws = model.sample(MODEL_DRAWS, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))?;
-        let data = data.map(|data| {
+        let data_label = data.as_ref().map_or_else(String::new, |(_, name)| name.clone());
+        let data = data.map(|(data, _)| {
             let n = data.x.nrows();
             let step = n.div_ceil(MAX_POINTS).max(1);
             data.x.select(Axis(0), &(0..n).step_by(step).collect::<Vec<_>>())
         });
-        Ok(Self { model, data, draws, columns, labels })
+        Ok(Self { model, data, data_label, draws, columns, labels })
     }
 
     /// The range shown for column `j`: the central 99.5 % of data and draws, padded.
@@ -388,14 +394,14 @@ impl<'a> DensityPicture<'a> {
             .map_err(err)?;
         chart.configure_mesh().x_desc(self.labels[0].as_str()).y_desc("density").draw().map_err(err)?;
         let width = (hi - lo) / bins as f64;
-        let what = if self.data.is_some() { "data" } else { "model samples" };
+        let what = if self.data.is_some() { self.data_label.as_str() } else { "model samples" };
         chart
             .draw_series(heights.iter().enumerate().map(|(i, &h)| {
                 let x = lo + i as f64 * width;
                 Rectangle::new([(x, 0.0), (x + width, h)], RGBColor(158, 202, 225).filled())
             }))
             .map_err(err)?
-            .label(format!("histogram of the {what}"))
+            .label(format!("histogram of {what}"))
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], RGBColor(158, 202, 225).filled()));
         let curve = grid.column(0).into_iter().copied().zip(density.iter().copied());
         chart
@@ -417,8 +423,12 @@ impl<'a> DensityPicture<'a> {
         let top = log_p.iter().copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
         // Twelve bands over the top 12 nats: filled contours of the log-density.
         let levels = 12.0;
+        let caption = match self.data {
+            Some(_) => format!("Log-density (filled contours, 1 nat apart); points: {}", self.data_label),
+            None => "Log-density (filled contours, 1 nat apart)".to_string(),
+        };
         let mut chart = ChartBuilder::on(root)
-            .caption("Log-density (filled contours, 1 nat apart) with the data", ("sans-serif", 18))
+            .caption(caption, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(60)
@@ -446,10 +456,13 @@ impl<'a> DensityPicture<'a> {
         let k = self.columns.len();
         let (title, body) = root.split_vertically(34);
         let legend = match self.data {
-            Some(_) => "Pairs: data (blue) against model samples (orange); diagonal: histogram of the data, model marginal (line)",
-            None => "Pairs: model samples; diagonal: the model's marginal densities",
+            Some(_) => format!(
+                "Pairs: {} (blue) against model samples (orange); diagonal: its histogram, the model's marginal (line)",
+                self.data_label
+            ),
+            None => "Pairs: model samples; diagonal: the model's marginal densities".to_string(),
         };
-        title.draw_text(legend, &("sans-serif", 15).into_font().color(&BLACK), (10, 10)).map_err(err)?;
+        title.draw_text(&legend, &("sans-serif", 15).into_font().color(&BLACK), (10, 10)).map_err(err)?;
         let cells = body.split_evenly((k, k));
         let axes: Vec<(f64, f64)> = self.columns.iter().map(|&j| self.axis(j)).collect();
         let points = self.draws.slice(ndarray::s![..MAX_POINTS.min(self.draws.nrows()), ..]);
