@@ -114,13 +114,8 @@ fn tail_probabilities_are_uniform_on_fresh_rows() {
     let n = 100_000;
     let model = Rbig::fit(&standard_normal(n, 3, 21)).unwrap();
     let fresh = model.log_density(&standard_normal(n, 3, 22)).unwrap();
-    let mut tails: Vec<f64> = fresh.iter().map(|&s| model.tail_probability(s).unwrap()).collect();
-    tails.sort_unstable_by(f64::total_cmp);
-    let ks = tails
-        .iter()
-        .enumerate()
-        .map(|(i, &u)| (u - i as f64 / n as f64).abs().max(((i + 1) as f64 / n as f64 - u).abs()))
-        .fold(0.0, f64::max);
+    let tails: Vec<f64> = fresh.iter().map(|&s| model.tail_probability(s).unwrap()).collect();
+    let ks = common::ks_uniform(&tails);
     // The 0.99 quantile of the KS statistic is 1.628 / √n.
     assert!(ks < 1.628 / (n as f64).sqrt(), "KS statistic {ks}");
     let threshold = model.score_quantile(0.01).unwrap();

@@ -165,14 +165,9 @@ fn anomalies_flag_the_rate_and_tails_are_uniform() {
     }
     // score --tail: the tail fraction is uniform on fresh rows (Kolmogorov-Smirnov).
     let scored = ok(&rbig(&[&"score", &model, &fresh, &"--tail"]));
-    let mut tails: Vec<f64> = scored.lines().map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    let tails: Vec<f64> = scored.lines().map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
     assert_eq!(tails.len(), n);
-    tails.sort_unstable_by(f64::total_cmp);
-    let ks = tails
-        .iter()
-        .enumerate()
-        .map(|(i, &u)| (u - i as f64 / n as f64).abs().max(((i + 1) as f64 / n as f64 - u).abs()))
-        .fold(0.0, f64::max);
+    let ks = common::ks_uniform(&tails);
     println!(
         "anomalies at rate 0.01: {rate:.4}; KS statistic of the tails {ks:.5} (p > 0.01 below {:.5})",
         1.628 / (n as f64).sqrt()

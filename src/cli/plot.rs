@@ -5,6 +5,7 @@ use std::path::Path;
 
 use image::ImageEncoder as _;
 use ndarray::{Array1, Array2, ArrayView1, Axis};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -50,7 +51,8 @@ pub(crate) fn run(command: PlotCommand, quiet: bool) -> Result<(), Failure> {
             let model = load_model(&model)?;
             let data = match &data {
                 Some(path) => {
-                    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
+                    let name =
+                        path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
                     Some((read_for_model(path, &DataArgs::default(), &model, "", quiet)?, name))
                 }
                 None => None,
@@ -118,6 +120,21 @@ fn note<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str, text: &s
     area.draw(&Rectangle::new([(0, 0), (w as i32 - 1, h as i32 - 1)], BLACK.mix(0.3))).map_err(err)?;
     area.draw_text(title, &("sans-serif", 17).into_font().color(&BLACK), (10, 8)).map_err(err)?;
     area.draw_text(text, &("sans-serif", 14).into_font().color(&BLACK.mix(0.7)), (10, h as i32 / 2)).map_err(err)
+}
+
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The chart's series labels, boxed on white.
+fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>) -> DrawResult {
+    chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw().map_err(err)
+}
+
+/// Histogram bars of `heights` over equal bins `width` wide from `lo`.
+fn bars(heights: &[f64], lo: f64, width: f64, colour: RGBColor) -> impl Iterator<Item = Rectangle<(f64, f64)>> + '_ {
+    heights.iter().enumerate().map(move |(i, &h)| {
+        let x = lo + i as f64 * width;
+        Rectangle::new([(x, 0.0), (x + width, h)], colour.filled())
+    })
 }
 
 /// A layer count on an axis.
@@ -208,12 +225,7 @@ impl Picture for Convergence<'_> {
                 .map_err(err)?
                 .label("layer's reduction (grey: within the noise)")
                 .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], RGBColor(49, 130, 189).filled()));
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()
-                .map_err(err)?;
+            legend(&mut chart)?;
         }
         let pre = m.pre_steps().tc_reduction;
         let cumulative: Vec<(f64, f64)> = std::iter::once((0.0, pre))
@@ -305,12 +317,7 @@ impl Picture for Scores<'_> {
             .map_err(err)?;
         chart.configure_mesh().x_desc("log-density (nats)").y_desc("density").draw().map_err(err)?;
         let width = (hi - lo) / bins as f64;
-        chart
-            .draw_series(heights.iter().enumerate().map(|(i, &h)| {
-                let x = lo + i as f64 * width;
-                Rectangle::new([(x, 0.0), (x + width, h)], RGBColor(107, 174, 214).filled())
-            }))
-            .map_err(err)?;
+        chart.draw_series(bars(&heights, lo, width, RGBColor(107, 174, 214))).map_err(err)?;
         let colours = [RGBColor(215, 48, 39), RGBColor(244, 109, 67), RGBColor(69, 117, 180)];
         for (&(p, q), colour) in marks.iter().zip(colours) {
             chart
@@ -320,12 +327,7 @@ impl Picture for Scores<'_> {
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(2)));
         }
         if !marks.is_empty() {
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()
-                .map_err(err)?;
+            legend(&mut chart)?;
         }
         Ok(())
     }
@@ -346,7 +348,12 @@ struct DensityPicture<'a> {
 }
 
 impl<'a> DensityPicture<'a> {
-    fn new(model: &'a Rbig, data: Option<(Data, String)>, columns: Option<&[String]>, seed: u64) -> Result<Self, Failure> {
+    fn new(
+        model: &'a Rbig,
+        data: Option<(Data, String)>,
+        columns: Option<&[String]>,
+        seed: u64,
+    ) -> Result<Self, Failure> {
         let d = model.dim();
         let names: Vec<String> =
             model.column_names().map(<[String]>::to_vec).unwrap_or_else(|| (1..=d).map(|j| format!("x{j}")).collect());
@@ -396,10 +403,7 @@ impl<'a> DensityPicture<'a> {
         let width = (hi - lo) / bins as f64;
         let what = if self.data.is_some() { self.data_label.as_str() } else { "model samples" };
         chart
-            .draw_series(heights.iter().enumerate().map(|(i, &h)| {
-                let x = lo + i as f64 * width;
-                Rectangle::new([(x, 0.0), (x + width, h)], RGBColor(158, 202, 225).filled())
-            }))
+            .draw_series(bars(&heights, lo, width, RGBColor(158, 202, 225)))
             .map_err(err)?
             .label(format!("histogram of {what}"))
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], RGBColor(158, 202, 225).filled()));
@@ -409,7 +413,7 @@ impl<'a> DensityPicture<'a> {
             .map_err(err)?
             .label("model density")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RGBColor(8, 69, 148).stroke_width(2)));
-        chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw().map_err(err)
+        legend(&mut chart)
     }
 
     fn two_columns<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
@@ -486,12 +490,7 @@ impl<'a> DensityPicture<'a> {
                 chart.configure_mesh().disable_mesh().x_labels(3).y_labels(0).x_desc(label_x).draw().map_err(err)?;
                 let width = (hi - lo) / bins as f64;
                 if let Some(h) = &data_h {
-                    chart
-                        .draw_series(h.iter().enumerate().map(|(i, &v)| {
-                            let x = lo + i as f64 * width;
-                            Rectangle::new([(x, 0.0), (x + width, v)], RGBColor(107, 174, 214).filled())
-                        }))
-                        .map_err(err)?;
+                    chart.draw_series(bars(h, lo, width, RGBColor(107, 174, 214))).map_err(err)?;
                 }
                 let line = model_h.iter().enumerate().map(|(i, &v)| (lo + (i as f64 + 0.5) * width, v));
                 chart.draw_series(LineSeries::new(line, RGBColor(230, 85, 13).stroke_width(2))).map_err(err)?;

@@ -109,3 +109,12 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The Kolmogorov-Smirnov statistic of `values` (each in [0, 1]) against U(0, 1); its
+/// 0.99 quantile is 1.628 / √n.
+pub fn ks_uniform(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_unstable_by(f64::total_cmp);
+    let n = v.len() as f64;
+    v.iter().enumerate().map(|(i, &u)| (u - i as f64 / n).abs().max(((i + 1) as f64 / n - u).abs())).fold(0.0, f64::max)
+}
