@@ -137,6 +137,7 @@ pub(crate) fn fit_json(model: &Rbig, seconds: f64) -> Value {
         summary["held_out_log_likelihood"] = json!(score);
         summary["rotation"] = rotation_json(model);
         summary["knots"] = knots_json(model.hyperparameters().knots());
+        summary["whiten"] = json!(model.hyperparameters().whiten());
     }
     if let Some(w) = model.dequantization_widths() {
         summary["dequantized_widths"] = json!(w);
@@ -167,6 +168,7 @@ pub(crate) fn info_json(model: &Rbig, format_version: u32) -> Value {
         "knots": knots_json(p.knots()),
         "seed": p.seed(),
         "shrinkage": p.shrinkage(),
+        "whiten": p.whiten(),
         "validation": p.validation().map(|v| json!({"fraction": v.fraction, "patience": v.patience})),
     });
     info["held_out_log_likelihood"] = json!(model.held_out_log_likelihood());

@@ -1,6 +1,7 @@
 //! What a model records about its data beyond the steps: the columns' names, the
 //! distribution of its training rows' log-densities (for tail probabilities and anomaly
-//! thresholds), and, for a depth chosen on held-out rows, the held-out score per depth.
+//! thresholds), for a depth chosen on held-out rows the held-out score per depth, and
+//! whether it was fitted with a whitening start.
 
 use ndarray::{ArrayBase, Data, Ix2};
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,9 @@ pub(crate) struct Annotations {
     pub(crate) column_names: Option<Vec<String>>,
     pub(crate) reference_scores: Option<Vec<f64>>,
     pub(crate) held_out_curve: Option<Vec<f64>>,
+    /// Whether the fit started with a whitening step ([`crate::RbigParams::whiten`]),
+    /// the one parameter format 5 added.
+    pub(crate) whitened: bool,
 }
 
 impl Annotations {

@@ -18,8 +18,8 @@
 //! bin widths the training data were dequantized with (`None` for continuous data), so
 //! scoring discrete data needs no pasted list; versions 1 to 3 read as models of
 //! continuous data. Version 5 appends the annotations (column names, quantiles of the
-//! training log-densities, the held-out score per depth); older files read without
-//! them.
+//! training log-densities, the held-out score per depth, the whitening parameter);
+//! older files read without them.
 //!
 //! All encoding lives here, behind the version number, so the payload encoding can
 //! change (bincode is unmaintained) without breaking saved models. Loading checks every
@@ -161,6 +161,7 @@ impl From<RbigV1> for ModelV3 {
                 validation: None,
                 shrinkage: 1.0,
                 memory_limit: None,
+                whiten: false,
                 cancel: None,
             },
             unmixing: m.unmixing,
@@ -234,7 +235,8 @@ impl TryFrom<ModelV5> for Rbig {
     type Error = String;
 
     /// The one list of steps from the stored layout, checked (see [`Rbig::validate`]).
-    fn try_from((m, dequantization, annotations): ModelV5) -> std::result::Result<Self, String> {
+    fn try_from((mut m, dequantization, annotations): ModelV5) -> std::result::Result<Self, String> {
+        m.params.whiten = annotations.whitened;
         let mut layers = m.layers;
         let Some(last) = layers.pop() else {
             return Err("the model has no layers".into());

@@ -12,7 +12,7 @@ use super::stopping::StopRule;
 use super::{Annotations, Layer, LayerDiagnostics, Rbig, Step};
 use crate::bijector::par_forward;
 use crate::error::{RbigError, Result};
-use crate::marginal::{check_rows, MarginalGaussianizer};
+use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer};
 use crate::null::NullModel;
 use crate::numeric::{linearly_dependent, spread_ties};
 use crate::params::{RbigParams, RbigValidParams};
@@ -145,6 +145,19 @@ impl Rbig {
             None => (to_dim_major(&x), None),
         };
         let n = work.ncols();
+        // The whitening comes before the ties are spread: jitter on the raw columns
+        // would blur the exact linear relations it is there to capture.
+        let whitening = if params.whiten {
+            check_rows(work.view())?;
+            let w = Unmixing::whitening(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+            let mut raw = work.clone();
+            spread_ties(&mut raw, params.seed);
+            let raw_entropies = row_entropies(raw.view())?;
+            par_forward(&w, work.view_mut(), None);
+            Some((w, raw_entropies))
+        } else {
+            None
+        };
         spread_ties(&mut work, params.seed);
         // Constant and unscalable columns first (they would also make the dependence
         // check meaningless), then exact linear dependence.
@@ -153,13 +166,27 @@ impl Rbig {
             return Err(RbigError::Degenerate { layer: 0 });
         }
         let null = NullModel::new(n, d, params.rotation, params.knots);
+        // The whitening's reduction, as a linear step's: Σ H(xᵢ) − Σ H(wᵢ) + ln |det A|.
+        let whitening = match whitening {
+            Some((w, raw)) => {
+                let after = row_entropies(work.view())?;
+                let gain = raw.iter().sum::<f64>() - after.iter().sum::<f64>() + w.ln_abs_det() - null.linear_mean;
+                Some((w, raw, gain))
+            }
+            None => None,
+        };
         let mut rule = StopRule::new(params.patience, params.significance, null);
         let PreSteps { unmixing, radial, raw_entropies, tc: pre_tc } = if params.rotation.has_pre_steps(n, d) {
             fit_pre_steps(params, &null, &mut work, given)?
         } else {
             PreSteps::default()
         };
-        let mut steps: Vec<Step> = unmixing.into_iter().map(Step::Unmixing).chain(radial.map(Step::Radial)).collect();
+        let (whitening, whitened_raw, pre_tc) = match whitening {
+            Some((w, raw, gain)) => (Some(w), Some(raw), pre_tc + gain),
+            None => (None, None, pre_tc),
+        };
+        let mut steps: Vec<Step> =
+            whitening.into_iter().chain(unmixing).map(Step::Unmixing).chain(radial.map(Step::Radial)).collect();
         let (mut marginal, mut h_input) = MarginalGaussianizer::fit(work.view(), params.knots).map_err(|c| {
             if steps.is_empty() {
                 return c.into();
@@ -177,7 +204,7 @@ impl Rbig {
             }
             h.observe(0, &marginal);
         }
-        let raw_entropies = raw_entropies.unwrap_or_else(|| h_input.clone());
+        let raw_entropies = whitened_raw.or(raw_entropies).unwrap_or_else(|| h_input.clone());
         let marginal_entropies: Vec<f64> = raw_entropies.iter().map(|h| h - null.entropy_bias).collect();
         // Layer k's reduction is Σ H(after its marginal step) − Σ H(after its rotation).
         // The first term is Ĥ(input) + mean ln g'(input) (change of variables), the second
@@ -244,8 +271,11 @@ impl Rbig {
         steps.extend(
             marginals.into_iter().zip(rotations).map(|(marginal, rotation)| Step::Layer(Layer { marginal, rotation })),
         );
-        let annotations =
-            Annotations { held_out_curve: held_out.as_ref().map(|h| h.curve.clone()), ..Default::default() };
+        let annotations = Annotations {
+            held_out_curve: held_out.as_ref().map(|h| h.curve.clone()),
+            whitened: params.whiten,
+            ..Default::default()
+        };
         let model = Self {
             dim: d,
             n_train: n,

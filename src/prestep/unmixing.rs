@@ -16,6 +16,9 @@ use crate::numeric::{
 };
 use crate::rotation::{fastica, fastica_subsample, UNMIXING_MAX_ITER};
 
+/// Floor added to the correlation matrix's diagonal by [`Unmixing::whitening`].
+pub(crate) const WHITENING_FLOOR: f64 = 1e-6;
+
 /// `y = A (x − μ)` with `A = U Λ^(-1/2) V D^(-1)`: `D` the column standard deviations, `V`
 /// and `Λ` the eigenvectors (rows) and eigenvalues of the correlation matrix, `U` an
 /// orthogonal matrix (the ICA rotation of the whitened data, in principal coordinates).
@@ -121,6 +124,24 @@ impl Unmixing {
         let mut z = fastica_subsample(x).to_owned();
         par_forward(&zca, z.view_mut(), None);
         let u = fastica(z.view(), UNMIXING_MAX_ITER).dot(&v.t());
+        Self::try_from(UnmixingParts { mean, sd, v, eigenvalues, u }).map_err(|_| UnmixingError::Singular)
+    }
+
+    /// The affine whitening of the `d × n` block `x` (rows = dimensions, none constant):
+    /// its mean, column scales and correlation matrix, that matrix's diagonal raised by
+    /// [`WHITENING_FLOOR`] (the covariance's diagonal raised by that fraction of each
+    /// variance, the floor scikit-learn's mixtures and SINF put under theirs), so that
+    /// columns with exact linear relations between them still give a finite density.
+    /// Symmetric (ZCA): uncorrelated columns stay where they are.
+    pub(crate) fn whitening(x: ArrayView2<'_, f64>) -> Result<Self, UnmixingError> {
+        let magnitude = row_magnitudes(x);
+        let (mean, cov) = mean_and_covariance(x, Some(&magnitude));
+        let mean = mean * &magnitude;
+        let sd = cov.diag().mapv(f64::sqrt) * &magnitude;
+        let mut corr = correlation(&cov);
+        corr.diag_mut().map_inplace(|c| *c += WHITENING_FLOOR);
+        let (eigenvalues, v) = descending_eigen(corr.view());
+        let u = v.t().to_owned();
         Self::try_from(UnmixingParts { mean, sd, v, eigenvalues, u }).map_err(|_| UnmixingError::Singular)
     }
 
