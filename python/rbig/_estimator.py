@@ -82,9 +82,13 @@ class RBIG(*_BASES):
         Seed of the random rotations and tie-breaking; None means seed 0, so the same
         data give the same model.
     density : bool, default=False
-        Choose the rotation, knots and depth for density estimation on a fifth of the
-        rows held out (the command-line tool's ``fit --density``): about seven fits.
-        ``rotation`` and ``knots`` are then ignored.
+        Choose the rotation, knots, whitening and depth for density estimation on a
+        fifth of the rows held out (the command-line tool's ``fit --density``): about
+        eight fits. ``rotation``, ``knots`` and ``whiten`` are then ignored.
+    whiten : bool, default=False
+        Start with an exact affine whitening (the data's mean and covariance, floored
+        at 1e-6 of each variance): for tables whose columns are near-linear functions
+        of others.
 
     Attributes
     ----------
@@ -120,12 +124,13 @@ class RBIG(*_BASES):
     """
 
     def __init__(self, rotation: str = "pca", max_layers: Optional[int] = None, knots: Union[str, int] = "auto",
-                 random_state: Any = None, density: bool = False):
+                 random_state: Any = None, density: bool = False, whiten: bool = False):
         self.rotation = rotation
         self.max_layers = max_layers
         self.knots = knots
         self.random_state = random_state
         self.density = density
+        self.whiten = whiten
 
     # -- fitting -----------------------------------------------------------------------
 
@@ -146,7 +151,7 @@ class RBIG(*_BASES):
             raise DataError(f"need at least {d + 1} rows (samples) to fit {d} column(s), got n_samples = {n}")
         model = _rbig.Model.fit(x, rotation=self.rotation, max_layers=_count("max_layers", self.max_layers),
                                 knots=_knots(self.knots), seed=_seed(self.random_state), density=bool(self.density),
-                                names=_storable(names))
+                                names=_storable(names), whiten=bool(self.whiten))
         self._set_fitted(model, names)
         return self
 
@@ -278,7 +283,7 @@ class RBIG(*_BASES):
         p = model.hyperparameters
         density = p["validation_fraction"] is not None
         est = cls(rotation=p["rotation"], max_layers=p["max_layers"], knots=p["knots"],
-                  random_state=p["seed"], density=density)
+                  random_state=p["seed"], density=density, whiten=p["whiten"] and not density)
         names = model.column_names
         est._set_fitted(model, None if names is None else np.asarray(names, dtype=object))
         return est

@@ -27,11 +27,11 @@ fn rotation_name(r: RotationKind) -> &'static str {
 
 #[pymethods]
 impl Model {
-    /// Fits a model to `x` (rows = samples). With `density`, selects among the
-    /// library's density candidates on held-out rows instead (`rotation` and `knots`
-    /// are then chosen, not given). Ctrl-C stops the fit at its next layer.
+    /// Fits a model to `x` (rows = samples), after an affine whitening with `whiten`.
+    /// With `density`, selects among the library's density candidates on held-out rows
+    /// instead (`rotation`, `knots` and `whiten` are then chosen, not given). Ctrl-C stops the fit at its next layer.
     #[staticmethod]
-    #[pyo3(signature = (x, *, rotation = "pca".to_string(), max_layers = None, knots = KnotsArg::Name("auto".into()), seed = 0, density = false, names = None))]
+    #[pyo3(signature = (x, *, rotation = "pca".to_string(), max_layers = None, knots = KnotsArg::Name("auto".into()), seed = 0, density = false, names = None, whiten = false))]
     #[allow(clippy::too_many_arguments)]
     fn fit(
         py: Python<'_>,
@@ -42,9 +42,10 @@ impl Model {
         seed: u64,
         density: bool,
         names: Option<Vec<String>>,
+        whiten: bool,
     ) -> PyResult<Self> {
         let x = x.as_array();
-        let args = FitArgs { rotation, max_layers, knots, seed };
+        let args = FitArgs { rotation, max_layers, knots, seed, whiten };
         let inner = cancellable(py, |cancel| {
             if density {
                 let candidates: Vec<_> = rbig::density_candidates()
@@ -216,6 +217,7 @@ impl Model {
         d.set_item("patience", p.patience())?;
         d.set_item("significance", p.significance())?;
         d.set_item("shrinkage", p.shrinkage())?;
+        d.set_item("whiten", p.whiten())?;
         d.set_item("validation_fraction", p.validation().map(|v| v.fraction))?;
         Ok(d)
     }

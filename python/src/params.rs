@@ -53,6 +53,7 @@ pub(crate) struct FitArgs {
     pub(crate) max_layers: Option<usize>,
     pub(crate) knots: KnotsArg,
     pub(crate) seed: u64,
+    pub(crate) whiten: bool,
 }
 
 impl FitArgs {
@@ -60,7 +61,7 @@ impl FitArgs {
     /// needs more memory than is left fails with `MemoryLimit` instead of ending the
     /// interpreter.
     pub(crate) fn builder(&self, cancel: Arc<AtomicBool>) -> Result<RbigParams, RbigError> {
-        let p = Rbig::params().rotation(rotation(&self.rotation)?).knots(self.knots.knots()?);
+        let p = Rbig::params().rotation(rotation(&self.rotation)?).knots(self.knots.knots()?).whiten(self.whiten);
         Ok(adjusted(p, self.max_layers, self.seed, cancel))
     }
 }

@@ -76,13 +76,15 @@ def test_models_move_between_python_and_the_tool(tmp_path, cli):
     cli("score", tmp_path / "py.rbig", tmp_path / "x.npy", "-o", tmp_path / "s.npy")
     assert same_bits(est.score_samples(x), np.load(tmp_path / "s.npy")[:, 0])
     # The tool fits, Python loads and scores; the loaded estimator knows its parameters.
-    cli("fit", tmp_path / "x.npy", "-o", tmp_path / "cli.rbig", "--rotation", "ica", "--knots", "smooth", "--seed", 4)
+    cli("fit", tmp_path / "x.npy", "-o", tmp_path / "cli.rbig", "--rotation", "ica", "--knots", "smooth", "--seed", 4,
+        "--whiten")
     cli("score", tmp_path / "cli.rbig", tmp_path / "x.npy", "-o", tmp_path / "s2.npy")
     loaded = rbig.RBIG.load(tmp_path / "cli.rbig")
     assert same_bits(loaded.score_samples(x), np.load(tmp_path / "s2.npy")[:, 0])
     assert loaded.get_params()["rotation"] == "ica"
     assert loaded.get_params()["knots"] == "smooth"
     assert loaded.get_params()["random_state"] == 4
+    assert loaded.get_params()["whiten"] is True
     # Refitting the loaded estimator's parameters gives the tool's model again.
     assert rbig.RBIG(**loaded.get_params()).fit(x).model_.to_bytes() == (tmp_path / "cli.rbig").read_bytes()
 

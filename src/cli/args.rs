@@ -163,8 +163,12 @@ pub(crate) enum Command {
         /// `auto` and `smooth` knots, on a fifth of the rows held out, choosing each one's
         /// depth there too, and refit the best on all rows (about seven fits). Replaces
         /// --rotation and --knots.
-        #[arg(long, conflicts_with_all = ["rotation", "knots"])]
+        #[arg(long, conflicts_with_all = ["rotation", "knots", "whiten"])]
         density: bool,
+        /// Start with an exact affine whitening (the data's mean and covariance): for
+        /// tables whose columns are near-linear functions of others.
+        #[arg(long)]
+        whiten: bool,
         /// Replace an existing model file.
         #[arg(long)]
         force: bool,

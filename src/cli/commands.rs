@@ -143,8 +143,9 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             .map_err(|e| Failure { message: format!("--threads {n}: {e}"), code: 1 })?;
     }
     match cli.command {
-        Command::Fit { data, cols, output, rotation, fit: args, dequantize, density, force } => {
-            fit(&data, &cols, &output, builder(rotation, &args), &args, dequantize, density, force, quiet)
+        Command::Fit { data, cols, output, rotation, fit: args, dequantize, density, whiten, force } => {
+            let params = builder(rotation, &args).whiten(whiten);
+            fit(&data, &cols, &output, params, &args, dequantize, density, force, quiet)
         }
         Command::Transform { model, data, cols, out } => {
             let sink = Sink::reserve(&out)?;
