@@ -160,9 +160,9 @@ pub(crate) enum Command {
         #[arg(long)]
         dequantize: bool,
         /// Fit for density estimation: compare PCA, random and ICA rotations, each with
-        /// `auto` and `smooth` knots, on a fifth of the rows held out, choosing each one's
-        /// depth there too, and refit the best on all rows (about seven fits). Replaces
-        /// --rotation and --knots.
+        /// `auto` and `smooth` knots, and ICA with `smooth` knots after a whitening, on a
+        /// fifth of the rows held out, choosing each one's depth there too, and refit the
+        /// best on all rows (about eight fits). Replaces --rotation, --knots and --whiten.
         #[arg(long, conflicts_with_all = ["rotation", "knots", "whiten"])]
         density: bool,
         /// Start with an exact affine whitening (the data's mean and covariance): for
