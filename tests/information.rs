@@ -296,20 +296,3 @@ fn student_t_mutual_information_survives_increasing_maps() {
         );
     }
 }
-
-/// The total correlation of one column is 0 by definition: no layer is fitted for it,
-/// however heavy its tails (a Student-t column of 20,000 rows kept a layer that
-/// "removed" 0.001 nats).
-#[test]
-fn one_column_has_no_total_correlation() {
-    use rand_distr::{Distribution, StudentT};
-    let mut rng = common::rng(5);
-    let t = StudentT::new(3.0).unwrap();
-    let x = ndarray::Array2::from_shape_simple_fn((20_000, 1), || t.sample(&mut rng));
-    for rotation in [RotationKind::Pca, RotationKind::Random, RotationKind::Ica] {
-        let params = Rbig::params().rotation(rotation);
-        let model = rbig::ParamGuard::check(params.clone()).unwrap().fit_observed(&x, |_| {}).unwrap();
-        assert_eq!((model.n_layers(), model.total_correlation()), (0, 0.0), "{rotation:?}");
-        assert_eq!(total_correlation(&x, &params).unwrap().value(), 0.0, "{rotation:?}");
-    }
-}

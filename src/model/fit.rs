@@ -217,11 +217,7 @@ impl Rbig {
         // step is taken in full, since no later layer can finish its work.
         let mut full_steps = Vec::new();
         let rotation_fit = params.rotation.fitter(n, d, null.gaussian_threshold(params.significance), params.seed);
-        // One column has no dependence to remove: the significance rule would only keep
-        // layers that re-Gaussianize its noise. (Held-out rows may still ask for more
-        // marginal maps, composed.)
-        let max_layers = if d == 1 && held_out.is_none() { 0 } else { params.max_layers };
-        for index in 0..depth.unwrap_or(max_layers) {
+        for index in 0..depth.unwrap_or(params.max_layers) {
             params.check_cancelled()?;
             let log_derivs = marginal.forward_mean_log_deriv(work.view_mut());
             let h_before: f64 = h_input.iter().zip(&log_derivs).map(|(h, l)| h + l).sum();
