@@ -11,7 +11,7 @@ use rbig::io::{available_memory, write_table, OutputFile};
 use rbig::{ParamGuard, Rbig, RbigError, RbigParams, RotationKind};
 
 use crate::args::{Cli, Command, DataArgs, EstimatorArgs, FitArgs, OutputArgs};
-use crate::data::{read, read_for_model, select, Data};
+use crate::data::{read, read_for_model, Data};
 use crate::report::{
     estimate_json, fit_json, info_json, warn_few_rows, warn_outside_support, warn_point_masses, Progress,
 };
@@ -230,9 +230,8 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             let (a, b) = match (x_columns, y_columns) {
                 (Some(xs), Some(ys)) => {
                     let data = read(&x, &cols, quiet)?;
-                    let a = select(Data { x: data.x.clone(), names: data.names.clone() }, &xs, &x, "--x")?;
-                    let b = select(data, &ys, &x, "--y")?;
-                    (a.x, b.x)
+                    let block = |list: &[String], flag| Ok::<_, Failure>(data.pick(&data.resolve(list, &x, flag)?).x);
+                    (block(&xs, "--x")?, block(&ys, "--y")?)
                 }
                 _ => blocks(&x, y, split, &cols, quiet)?,
             };

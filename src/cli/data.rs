@@ -18,11 +18,16 @@ pub(crate) struct Data {
 
 impl Data {
     /// The columns at `indices` (zero-based), in that order.
-    fn pick(self, indices: &[usize]) -> Data {
+    pub(crate) fn pick(&self, indices: &[usize]) -> Data {
         Data {
             x: self.x.select(Axis(1), indices),
-            names: self.names.map(|n| indices.iter().map(|&i| n[i].clone()).collect()),
+            names: self.names.as_ref().map(|n| indices.iter().map(|&i| n[i].clone()).collect()),
         }
+    }
+
+    /// Zero-based indices of the columns named in `list` (see [`resolve`]).
+    pub(crate) fn resolve(&self, list: &[String], path: &Path, flag: &str) -> Result<Vec<usize>, Failure> {
+        resolve(self.names.as_deref(), self.x.ncols(), list, path, flag)
     }
 }
 
@@ -43,26 +48,26 @@ pub(crate) fn read(path: &Path, args: &DataArgs, quiet: bool) -> Result<Data, Fa
     }
     let data = Data { x: table.data, names: table.names };
     match &args.columns {
-        Some(list) => select(data, list, path, "--columns"),
+        Some(list) => Ok(data.pick(&data.resolve(list, path, "--columns")?)),
         None => Ok(data),
     }
 }
 
-/// The columns of `data` named in `list`: header names, or numbers counted from 1.
-pub(crate) fn select(data: Data, list: &[String], path: &Path, flag: &str) -> Result<Data, Failure> {
-    let indices = resolve(&data, list, path, flag)?;
-    Ok(data.pick(&indices))
-}
-
-/// Zero-based indices of the columns named in `list`.
-pub(crate) fn resolve(data: &Data, list: &[String], path: &Path, flag: &str) -> Result<Vec<usize>, Failure> {
-    let d = data.x.ncols();
+/// Zero-based indices of the columns named in `list`, among `d` columns with `names`:
+/// header names, or numbers counted from 1.
+pub(crate) fn resolve(
+    names: Option<&[String]>,
+    d: usize,
+    list: &[String],
+    path: &Path,
+    flag: &str,
+) -> Result<Vec<usize>, Failure> {
     let mut indices = Vec::with_capacity(list.len());
     for item in list.iter().map(|s| s.trim()) {
-        let by_name = data.names.as_ref().and_then(|n| n.iter().position(|name| name == item));
+        let by_name = names.and_then(|n| n.iter().position(|name| name == item));
         let by_number = || item.parse::<usize>().ok().filter(|&k| (1..=d).contains(&k)).map(|k| k - 1);
         let Some(i) = by_name.or_else(by_number) else {
-            let known = match &data.names {
+            let known = match names {
                 Some(n) => format!("its columns: {}, or numbers 1 to {d}", n.join(", ")),
                 None => format!("it has no header; columns are numbered 1 to {d}"),
             };
@@ -113,6 +118,5 @@ pub(crate) fn read_for_model(
     if !quiet {
         eprintln!("rbig: note: {}: the model's columns taken by name ({})", path.display(), wanted.join(", "));
     }
-    let indices = resolve(&data, &wanted, path, "the model's columns")?;
-    Ok(data.pick(&indices))
+    Ok(data.pick(&data.resolve(&wanted, path, "the model's columns")?))
 }

@@ -358,10 +358,7 @@ impl<'a> DensityPicture<'a> {
         let names: Vec<String> =
             model.column_names().map(<[String]>::to_vec).unwrap_or_else(|| (1..=d).map(|j| format!("x{j}")).collect());
         let columns = match columns {
-            Some(list) => {
-                let placeholder = Data { x: Array2::zeros((0, d)), names: Some(names.clone()) };
-                resolve(&placeholder, list, Path::new("the model"), "--columns")?
-            }
+            Some(list) => resolve(Some(&names), d, list, Path::new("the model"), "--columns")?,
             None => (0..d.min(4)).collect(),
         };
         let labels = columns.iter().map(|&j| names[j].clone()).collect();

@@ -166,14 +166,14 @@ impl Rbig {
             return Err(RbigError::Degenerate { layer: 0 });
         }
         let null = NullModel::new(n, d, params.rotation, params.knots);
+        let (whitening, whitened_raw) = whitening.unzip();
         // The whitening's reduction, as a linear step's: Σ H(xᵢ) − Σ H(wᵢ) + ln |det A|.
-        let whitening = match whitening {
-            Some((w, raw)) => {
+        let whitening_tc = match (&whitening, &whitened_raw) {
+            (Some(w), Some(raw)) => {
                 let after = row_entropies(work.view())?;
-                let gain = raw.iter().sum::<f64>() - after.iter().sum::<f64>() + w.ln_abs_det() - null.linear_mean;
-                Some((w, raw, gain))
+                raw.iter().sum::<f64>() - after.iter().sum::<f64>() + w.ln_abs_det() - null.linear_mean
             }
-            None => None,
+            _ => 0.0,
         };
         let mut rule = StopRule::new(params.patience, params.significance, null);
         let PreSteps { unmixing, radial, raw_entropies, tc: pre_tc } = if params.rotation.has_pre_steps(n, d) {
@@ -181,10 +181,7 @@ impl Rbig {
         } else {
             PreSteps::default()
         };
-        let (whitening, whitened_raw, pre_tc) = match whitening {
-            Some((w, raw, gain)) => (Some(w), Some(raw), pre_tc + gain),
-            None => (None, None, pre_tc),
-        };
+        let pre_tc = pre_tc + whitening_tc;
         let mut steps: Vec<Step> =
             whitening.into_iter().chain(unmixing).map(Step::Unmixing).chain(radial.map(Step::Radial)).collect();
         let (mut marginal, mut h_input) = MarginalGaussianizer::fit(work.view(), params.knots).map_err(|c| {

@@ -94,16 +94,22 @@ pub(crate) enum UnmixingError {
     Singular,
 }
 
+/// The mean and standard deviation of each row of the `d × n` block `x`, and the
+/// eigenvalues (descending) and eigenvectors (rows) of its correlation matrix with
+/// `floor` added to the diagonal.
+fn standardized_eigen(x: ArrayView2<'_, f64>, floor: f64) -> (Array1<f64>, Array1<f64>, Array1<f64>, Array2<f64>) {
+    let magnitude = row_magnitudes(x);
+    let (mean, cov) = mean_and_covariance(x, Some(&magnitude));
+    let mut corr = correlation(&cov);
+    corr.diag_mut().map_inplace(|c| *c += floor);
+    let (eigenvalues, v) = descending_eigen(corr.view());
+    (mean * &magnitude, cov.diag().mapv(f64::sqrt) * &magnitude, eigenvalues, v)
+}
+
 impl Unmixing {
     /// Fits the layer to the `d × n` block `x` (rows = dimensions, none constant).
     pub(crate) fn fit(x: ArrayView2<'_, f64>) -> Result<Self, UnmixingError> {
-        let magnitude = row_magnitudes(x);
-        let (mean, cov) = mean_and_covariance(x, Some(&magnitude));
-        let mean = mean * &magnitude;
-        let sd_scaled = cov.diag().mapv(f64::sqrt);
-        let sd = &sd_scaled * &magnitude;
-        let corr = correlation(&cov);
-        let (eigenvalues, v) = descending_eigen(corr.view());
+        let (mean, sd, eigenvalues, v) = standardized_eigen(x, 0.0);
         if !full_rank(&eigenvalues) {
             return Err(UnmixingError::Singular);
         }
@@ -134,13 +140,7 @@ impl Unmixing {
     /// columns with exact linear relations between them still give a finite density.
     /// Symmetric (ZCA): uncorrelated columns stay where they are.
     pub(crate) fn whitening(x: ArrayView2<'_, f64>) -> Result<Self, UnmixingError> {
-        let magnitude = row_magnitudes(x);
-        let (mean, cov) = mean_and_covariance(x, Some(&magnitude));
-        let mean = mean * &magnitude;
-        let sd = cov.diag().mapv(f64::sqrt) * &magnitude;
-        let mut corr = correlation(&cov);
-        corr.diag_mut().map_inplace(|c| *c += WHITENING_FLOOR);
-        let (eigenvalues, v) = descending_eigen(corr.view());
+        let (mean, sd, eigenvalues, v) = standardized_eigen(x, WHITENING_FLOOR);
         let u = v.t().to_owned();
         Self::try_from(UnmixingParts { mean, sd, v, eigenvalues, u }).map_err(|_| UnmixingError::Singular)
     }
