@@ -30,7 +30,7 @@ fn tasks() -> Vec<(String, Array2<f64>, Array2<f64>, f64)> {
         })
         .collect();
     // Real tables (data/*/README.md): held-out rows, no truth.
-    for table in ["magic", "segment", "breast_cancer", "winequality_red"] {
+    for table in ["magic", "segment", "breast_cancer", "winequality_red", "satimage"] {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(table);
         let read = |f: &str| rbig::io::read_matrix(root.join(f)).expect("the table's files");
         out.push((table.into(), read("train.csv"), read("test.csv"), f64::NAN));

@@ -117,11 +117,14 @@ impl NullModel {
     /// n = 10⁵ (16 replicates) every column of a Gaussian sample showed a negentropy of
     /// about 0.001 against a threshold of 0.0007 without it.
     pub(crate) fn any_non_gaussian(&self, x: ArrayView2<'_, f64>, entropies: &[f64], sigmas: f64) -> bool {
+        x.rows().into_iter().zip(entropies).any(|(row, &h)| self.non_gaussian(row, h, sigmas))
+    }
+
+    /// Whether `row`, with spacing entropy `entropy`, is non-Gaussian beyond the noise
+    /// (see [`NullModel::any_non_gaussian`]).
+    pub(crate) fn non_gaussian(&self, row: ArrayView1<'_, f64>, entropy: f64, sigmas: f64) -> bool {
         let threshold = sigmas * (self.negentropy_sd.powi(2) + self.entropy_bias_sd.powi(2)).sqrt();
-        x.rows()
-            .into_iter()
-            .zip(entropies)
-            .any(|(row, h)| HALF_LN_2PI_E + self.entropy_bias - (h - ln_sd(row)) > threshold)
+        HALF_LN_2PI_E + self.entropy_bias - (entropy - ln_sd(row)) > threshold
     }
 
     pub(crate) fn new(n: usize, d: usize, kind: RotationKind, knots: Knots) -> Self {

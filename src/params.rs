@@ -31,11 +31,11 @@ pub struct RbigValidParams {
     /// runs on, not of the model: not saved with it.
     #[serde(skip)]
     pub(crate) memory_limit: Option<u64>,
-    /// Start with an affine whitening step (see [`RbigParams::whiten`]). Saved with the
-    /// model's annotations (format 5), not here: this struct's encoding is shared with
-    /// older formats.
+    /// Whether to start with an affine whitening step (see [`RbigParams::whitening`]).
+    /// A fitted model records `Always` or `Never`, in its annotations (format 5), not
+    /// here: this struct's encoding is shared with older formats.
     #[serde(skip)]
-    pub(crate) whiten: bool,
+    pub(crate) whitening: Whitening,
     /// Set from another thread to stop a fit between layers. Like the memory limit, a
     /// property of the run, not of the model.
     #[serde(skip)]
@@ -99,10 +99,42 @@ impl RbigValidParams {
     pub fn validation(&self) -> Option<Validation> {
         self.validation
     }
-    /// Whether the model starts with an affine whitening step.
-    pub fn whiten(&self) -> bool {
-        self.whiten
+    /// Whether the fit starts with an affine whitening step; a fitted model's
+    /// parameters say `Always` or `Never`, whichever [`Whitening::Auto`] chose.
+    pub fn whitening(&self) -> Whitening {
+        self.whitening
     }
+    /// Whether the model starts with an affine whitening step (`Always`).
+    pub fn whiten(&self) -> bool {
+        self.whitening == Whitening::Always
+    }
+
+    /// These parameters with `whitening` set.
+    pub(crate) fn with_whitening(&self, whitening: Whitening) -> Self {
+        Self { whitening, ..self.clone() }
+    }
+}
+
+/// Whether a fit starts with an exact affine whitening (see [`RbigParams::whitening`]).
+///
+/// ```
+/// use rbig::{ParamGuard, Rbig, Whitening};
+/// let params = Rbig::params().check()?;
+/// assert_eq!(params.whitening(), Whitening::Auto);
+/// assert!(Rbig::params().whiten(true).check()?.whiten());
+/// # Ok::<(), rbig::RbigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Whitening {
+    /// The layers start on the columns as given.
+    Never,
+    /// The layers start on the whitened columns.
+    Always,
+    /// Both starts are fitted and the better kept (the default; see
+    /// [`RbigParams::whitening`]).
+    #[default]
+    Auto,
 }
 
 /// Layer selection on held-out data, for density estimation.
@@ -177,7 +209,7 @@ impl Default for RbigParams {
             validation: None,
             shrinkage: 1.0,
             memory_limit: None,
-            whiten: false,
+            whitening: Whitening::Auto,
             cancel: None,
         })
     }
@@ -268,30 +300,46 @@ impl RbigParams {
         self.0.memory_limit = Some(bytes);
         self
     }
-    /// Start with an exact affine whitening step (default: off): the training rows'
-    /// mean and covariance, its diagonal raised by 1e-6 of each variance, so that the
-    /// model begins where one Gaussian ends and its log-determinant is counted. Tables
-    /// whose columns are (near-)linear functions of others (derived measurements, sums,
-    /// unit conversions) lie near a hyperplane: marginal maps applied to the raw columns
-    /// bend that linear structure and later layers recover it only in part, while the
-    /// whitening captures it exactly. On other data it can cost a little, since skewed
-    /// raw columns are mixed; [`crate::density_candidates`] has one whitened candidate
-    /// and lets held-out rows decide.
+    /// Whether to start with an exact affine whitening step: the training rows' mean
+    /// and covariance, its diagonal raised by 1e-6 of each variance, its
+    /// log-determinant counted. After it, a column that is not non-Gaussian beyond the
+    /// noise gets an affine map instead of a spline, so a whitened model with no layers
+    /// is the maximum-likelihood Gaussian: the model begins where one Gaussian ends.
+    /// Tables whose columns are (near-)linear functions of others (derived
+    /// measurements, sums, unit conversions) lie near a hyperplane that marginal maps
+    /// on the raw columns would bend; the whitening captures it exactly. On skewed or
+    /// heavy-tailed columns it can cost, since it mixes them.
+    ///
+    /// [`Whitening::Auto`] (the default) fits both starts and keeps the better: the
+    /// higher held-out likelihood under [`RbigParams::validation`], otherwise the higher
+    /// total correlation less the likelihood each fitted spline map is expected to lose
+    /// on new rows (simulated on Gaussian data of the same size, as the significance
+    /// rule's noise is). The information estimators ([`crate::information`]) read
+    /// `Auto` as `Never`: choosing the start by the estimate itself would bias it
+    /// upwards.
     ///
     /// ```
-    /// use rbig::{ParamGuard, Rbig, RbigError};
+    /// use rbig::{ParamGuard, Rbig, RbigError, Whitening};
     /// // Three columns, the third the sum of the first two up to rounding.
     /// let x = ndarray::Array2::from_shape_fn((2000, 3), |(i, j)| {
     ///     let (a, b) = (((i * 7) % 101) as f64 / 10.0, ((i * 13) % 97) as f64 / 10.0 + (i as f64).sin());
     ///     [a, b, ((a + b) * 1e4).round() / 1e4][j]
     /// });
-    /// let model = Rbig::params().whiten(true).check()?.fit_observed(&x, |_| {})?;
+    /// let model = Rbig::params().whitening(Whitening::Always).check()?.fit_observed(&x, |_| {})?;
     /// assert!(model.hyperparameters().whiten() && model.pre_steps().unmixing_steps == 1);
+    /// // Auto keeps whichever start fits better, and says which.
+    /// let model = Rbig::params().check()?.fit_observed(&x, |_| {})?;
+    /// assert_ne!(model.hyperparameters().whitening(), Whitening::Auto);
     /// # Ok::<(), RbigError>(())
     /// ```
-    pub fn whiten(mut self, whiten: bool) -> Self {
-        self.0.whiten = whiten;
+    pub fn whitening(mut self, whitening: Whitening) -> Self {
+        self.0.whitening = whitening;
         self
+    }
+    /// `whitening(Whitening::Always)` when `whiten`, `whitening(Whitening::Never)`
+    /// otherwise.
+    pub fn whiten(self, whiten: bool) -> Self {
+        self.whitening(if whiten { Whitening::Always } else { Whitening::Never })
     }
     /// Stop the fit with [`RbigError::Cancelled`] at its next layer boundary once `flag`
     /// is set (from another thread: a signal handler, a user interface, an interpreter

@@ -55,10 +55,27 @@ fn models() -> Vec<(&'static str, Rbig, Array2<f64>)> {
     let ties = counts(900);
     vec![
         ("pca", fit(Rbig::params(), &banana3), banana3.clone()),
-        ("random", fit(Rbig::params().rotation(RotationKind::Random).seed(3), &two_d), two_d.clone()),
+        ("random", fit(Rbig::params().rotation(RotationKind::Random).seed(3).whiten(false), &two_d), two_d.clone()),
         ("ica", fit(Rbig::params().rotation(RotationKind::Ica), &mixed), mixed.clone()),
         (
             "ica_smooth_shrunk",
+            fit(
+                Rbig::params()
+                    .rotation(RotationKind::Ica)
+                    .knots(Knots::Smooth)
+                    .shrinkage(0.5)
+                    .validation(Validation::default())
+                    .whiten(false),
+                &two_d,
+            ),
+            two_d.clone(),
+        ),
+        ("fixed_knots_ties", fit(Rbig::params().knots(Knots::Fixed(12)).whiten(false), &ties), ties.clone()),
+        // The default start choice, which whitens these three (and not `pca`'s data).
+        ("auto_random", fit(Rbig::params().rotation(RotationKind::Random).seed(3), &two_d), two_d.clone()),
+        ("auto_fixed_knots_ties", fit(Rbig::params().knots(Knots::Fixed(12)), &ties), ties),
+        (
+            "auto_ica_smooth_shrunk",
             fit(
                 Rbig::params()
                     .rotation(RotationKind::Ica)
@@ -69,7 +86,6 @@ fn models() -> Vec<(&'static str, Rbig, Array2<f64>)> {
             ),
             two_d.clone(),
         ),
-        ("fixed_knots_ties", fit(Rbig::params().knots(Knots::Fixed(12)), &ties), ties),
         ("fit_density", Rbig::fit_density(&two_d).unwrap(), two_d),
     ]
 }

@@ -12,7 +12,7 @@ import numpy as np
 from . import _rbig
 from ._information import _count, _knots, _seed
 from ._input import as_matrix
-from .exceptions import DataError
+from .exceptions import DataError, ParameterError
 
 try:  # scikit-learn is optional: with it, RBIG is a full scikit-learn estimator.
     from sklearn.base import BaseEstimator as _BaseEstimator
@@ -85,10 +85,12 @@ class RBIG(*_BASES):
         Choose the rotation, knots, whitening and depth for density estimation on a
         fifth of the rows held out (the command-line tool's ``fit --density``): about
         eight fits. ``rotation``, ``knots`` and ``whiten`` are then ignored.
-    whiten : bool, default=False
+    whiten : bool or "auto", default="auto"
         Start with an exact affine whitening (the data's mean and covariance, floored
-        at 1e-6 of each variance): for tables whose columns are near-linear functions
-        of others.
+        at 1e-6 of each variance), after which columns that look Gaussian get affine
+        maps, so that the model starts where one Gaussian ends. ``"auto"`` fits both
+        starts and keeps the one expected to score new rows better; a fitted (or
+        loaded) estimator's ``model_.hyperparameters["whiten"]`` says which it kept.
 
     Attributes
     ----------
@@ -124,7 +126,7 @@ class RBIG(*_BASES):
     """
 
     def __init__(self, rotation: str = "pca", max_layers: Optional[int] = None, knots: Union[str, int] = "auto",
-                 random_state: Any = None, density: bool = False, whiten: bool = False):
+                 random_state: Any = None, density: bool = False, whiten: Union[bool, str] = "auto"):
         self.rotation = rotation
         self.max_layers = max_layers
         self.knots = knots
@@ -151,7 +153,7 @@ class RBIG(*_BASES):
             raise DataError(f"need at least {d + 1} rows (samples) to fit {d} column(s), got n_samples = {n}")
         model = _rbig.Model.fit(x, rotation=self.rotation, max_layers=_count("max_layers", self.max_layers),
                                 knots=_knots(self.knots), seed=_seed(self.random_state), density=bool(self.density),
-                                names=_storable(names), whiten=bool(self.whiten))
+                                names=_storable(names), whiten=_whiten(self.whiten))
         self._set_fitted(model, names)
         return self
 
@@ -331,3 +333,12 @@ def _check_feature_names(est: RBIG, X: Any) -> None:
         if not unexpected and not missing:
             message += "Feature names must be in the same order as they were in fit.\n"
         raise ValueError(message)
+
+
+def _whiten(whiten: Any) -> Optional[bool]:
+    """``whiten`` as the binding takes it: None for "auto"."""
+    if isinstance(whiten, str) and whiten == "auto":
+        return None
+    if isinstance(whiten, (bool, np.bool_)):
+        return bool(whiten)
+    raise ParameterError(f"invalid parameter `whiten`: expected True, False or 'auto', got {whiten!r}")

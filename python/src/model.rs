@@ -27,11 +27,12 @@ fn rotation_name(r: RotationKind) -> &'static str {
 
 #[pymethods]
 impl Model {
-    /// Fits a model to `x` (rows = samples), after an affine whitening with `whiten`.
+    /// Fits a model to `x` (rows = samples), after an affine whitening with `whiten`
+    /// true, without with false, and with whichever start fits better with None.
     /// With `density`, selects among the library's density candidates on held-out rows
     /// instead (`rotation`, `knots` and `whiten` are then chosen, not given). Ctrl-C stops the fit at its next layer.
     #[staticmethod]
-    #[pyo3(signature = (x, *, rotation = "pca".to_string(), max_layers = None, knots = KnotsArg::Name("auto".into()), seed = 0, density = false, names = None, whiten = false))]
+    #[pyo3(signature = (x, *, rotation = "pca".to_string(), max_layers = None, knots = KnotsArg::Name("auto".into()), seed = 0, density = false, names = None, whiten = None))]
     #[allow(clippy::too_many_arguments)]
     fn fit(
         py: Python<'_>,
@@ -42,7 +43,7 @@ impl Model {
         seed: u64,
         density: bool,
         names: Option<Vec<String>>,
-        whiten: bool,
+        whiten: Option<bool>,
     ) -> PyResult<Self> {
         let x = x.as_array();
         let args = FitArgs { rotation, max_layers, knots, seed, whiten };

@@ -4,7 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use rbig::{information::Units, Knots, Rbig, RbigError, RbigParams, RotationKind};
+use rbig::{information::Units, Knots, Rbig, RbigError, RbigParams, RotationKind, Whitening};
 
 /// The knot rule as Python passes it: `"auto"`, `"smooth"` or a count.
 #[derive(FromPyObject)]
@@ -53,7 +53,8 @@ pub(crate) struct FitArgs {
     pub(crate) max_layers: Option<usize>,
     pub(crate) knots: KnotsArg,
     pub(crate) seed: u64,
-    pub(crate) whiten: bool,
+    /// `None` lets the fit choose ([`Whitening::Auto`]).
+    pub(crate) whiten: Option<bool>,
 }
 
 impl FitArgs {
@@ -61,7 +62,12 @@ impl FitArgs {
     /// needs more memory than is left fails with `MemoryLimit` instead of ending the
     /// interpreter.
     pub(crate) fn builder(&self, cancel: Arc<AtomicBool>) -> Result<RbigParams, RbigError> {
-        let p = Rbig::params().rotation(rotation(&self.rotation)?).knots(self.knots.knots()?).whiten(self.whiten);
+        let whitening = match self.whiten {
+            None => Whitening::Auto,
+            Some(true) => Whitening::Always,
+            Some(false) => Whitening::Never,
+        };
+        let p = Rbig::params().rotation(rotation(&self.rotation)?).knots(self.knots.knots()?).whitening(whitening);
         Ok(adjusted(p, self.max_layers, self.seed, cancel))
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use rbig::information::Units;
-use rbig::{Knots, RotationKind};
+use rbig::{Knots, RotationKind, Whitening};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -165,10 +165,13 @@ pub(crate) enum Command {
         /// best on all rows (about eight fits). Replaces --rotation, --knots and --whiten.
         #[arg(long, conflicts_with_all = ["rotation", "knots", "whiten"])]
         density: bool,
-        /// Start with an exact affine whitening (the data's mean and covariance): for
-        /// tables whose columns are near-linear functions of others.
-        #[arg(long)]
-        whiten: bool,
+        /// Start with an exact affine whitening (the data's mean and covariance), after
+        /// which columns that look Gaussian get affine maps: `always` (what `--whiten`
+        /// alone means), `never`, or `auto`, which fits both and keeps the one expected
+        /// to score new rows better. Tables whose columns are near-linear functions of
+        /// others need it; skewed columns can lose by it.
+        #[arg(long, value_enum, default_value = "auto", num_args = 0..=1, default_missing_value = "always")]
+        whiten: Whitening,
         /// Replace an existing model file.
         #[arg(long)]
         force: bool,

@@ -144,7 +144,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
     }
     match cli.command {
         Command::Fit { data, cols, output, rotation, fit: args, dequantize, density, whiten, force } => {
-            let params = builder(rotation, &args).whiten(whiten);
+            let params = builder(rotation, &args).whitening(whiten);
             fit(&data, &cols, &output, params, &args, dequantize, density, force, quiet)
         }
         Command::Transform { model, data, cols, out } => {

@@ -138,11 +138,32 @@ impl MarginalGaussianizer {
             .collect()
     }
 
+    /// The maps of the rows of `x` (the block this step was fitted on) for which
+    /// `keep(dim)` is false replaced by affine standardizations, which follow no
+    /// sample's noise. The rows' entropies are unchanged: a map does not change its
+    /// input.
+    pub(crate) fn linearized(mut self, x: ArrayView2<'_, f64>, keep: impl Fn(usize) -> bool) -> Self {
+        for (dim, (row, map)) in x.rows().into_iter().zip(&mut self.maps).enumerate() {
+            if !keep(dim) {
+                let (mean, var) = crate::numeric::population_mean_var(&row);
+                if let Ok(affine) = MonotoneSpline::affine(mean, var.sqrt()) {
+                    *map = affine;
+                }
+            }
+        }
+        self
+    }
+
     /// Every map moved a fraction `1 − lambda` of the way back to the identity (`None`
     /// if a map's knots collapse in floating point).
     pub(crate) fn shrunk(self, lambda: f64) -> Option<Self> {
         let maps = self.maps.into_iter().map(|m| m.shrunk(lambda).ok()).collect::<Option<Vec<_>>>()?;
         Some(Self { maps })
+    }
+
+    /// How many of the maps are fitted splines rather than affine maps.
+    pub(crate) fn spline_maps(&self) -> usize {
+        self.maps.iter().filter(|m| m.n_knots() > 2).count()
     }
 
     /// Largest knot count over the dimensions.

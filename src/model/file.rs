@@ -161,7 +161,7 @@ impl From<RbigV1> for ModelV3 {
                 validation: None,
                 shrinkage: 1.0,
                 memory_limit: None,
-                whiten: false,
+                whitening: crate::Whitening::Never,
                 cancel: None,
             },
             unmixing: m.unmixing,
@@ -236,7 +236,11 @@ impl TryFrom<ModelV5> for Rbig {
 
     /// The one list of steps from the stored layout, checked (see [`Rbig::validate`]).
     fn try_from((mut m, dequantization, annotations): ModelV5) -> std::result::Result<Self, String> {
-        m.params.whiten = annotations.whitened;
+        m.params = m.params.with_whitening(if annotations.whitened {
+            crate::Whitening::Always
+        } else {
+            crate::Whitening::Never
+        });
         let mut layers = m.layers;
         let Some(last) = layers.pop() else {
             return Err("the model has no layers".into());

@@ -188,6 +188,11 @@ impl Rbig {
         })
     }
 
+    /// The marginal steps: each layer's, then the closing one.
+    pub(crate) fn marginal_steps(&self) -> impl Iterator<Item = &MarginalGaussianizer> {
+        self.layers().map(|l| &l.marginal).chain(std::iter::once(&self.output))
+    }
+
     /// The linear unmixing steps, in forward order.
     fn unmixings(&self) -> impl Iterator<Item = &Unmixing> {
         self.steps.iter().filter_map(|s| match s {

@@ -247,6 +247,12 @@ impl MonotoneSpline {
         })
     }
 
+    /// The affine map `z = (x − mean) / sd`: two knots one standard deviation either
+    /// side of the mean, one linear segment, and tails that continue its slope.
+    pub(crate) fn affine(mean: f64, sd: f64) -> Result<Self, SplineError> {
+        Self::from_knots(vec![mean - sd, mean + sd], vec![-1.0, 1.0])
+    }
+
     /// The map moved a fraction `1 − lambda` of the way back to the identity: knots
     /// `(x, (1 − λ)·x + λ·z)`, again strictly increasing.
     pub(crate) fn shrunk(self, lambda: f64) -> Result<Self, SplineError> {
