@@ -55,6 +55,9 @@ fn ksg() -> serde_json::Value {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Times and figures as a first run on a machine gets them: no null simulation read
+    // from an earlier process's disk cache.
+    rbig::internals::use_disk_cache(false);
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let positional: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let n: usize = positional.first().map(|a| a.parse()).transpose()?.unwrap_or(5000);

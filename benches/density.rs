@@ -80,6 +80,9 @@ fn export(dir: &Path) {
 }
 
 fn main() {
+    // Times and figures as a first run on a machine gets them: no null simulation read
+    // from an earlier process's disk cache.
+    rbig::internals::use_disk_cache(false);
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--export") {
         return export(Path::new(&args[i + 1]));

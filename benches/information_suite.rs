@@ -18,6 +18,9 @@ mod estimator;
 use estimator::RbigEstimator;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Times and figures as a first run on a machine gets them: no null simulation read
+    // from an earlier process's disk cache.
+    rbig::internals::use_disk_cache(false);
     // `cargo bench` adds flags such as `--bench`; the positional arguments are ours.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let n: usize = args.first().map(|a| a.parse()).transpose()?.unwrap_or(10_000);

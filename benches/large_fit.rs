@@ -23,6 +23,9 @@ fn status_bytes(field: &str) -> Option<f64> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Times and figures as a first run on a machine gets them: no null simulation read
+    // from an earlier process's disk cache.
+    rbig::internals::use_disk_cache(false);
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let n: usize = args.first().map(|a| a.parse()).transpose()?.unwrap_or(1_000_000);
     let d: usize = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(100);

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! cargo bench --bench speed                 # everything (about 6 minutes)
-//! cargo bench --bench speed -- layer        # one group: reference, layer, fit, score, information
+//! cargo bench --bench speed -- layer        # one group: reference, layer, fit, score, information,
+//!                                           # "first estimate" (the disk cache of null simulations)
 //! ```
 //!
 //! Fits are timed cold: the null simulation a process runs once per sample size is
@@ -16,7 +17,7 @@ use linfa::traits::Fit;
 use linfa::DatasetBase;
 use ndarray::{s, Array2};
 use rbig::information::{entropy, mutual_information, total_correlation};
-use rbig::internals::{clear_null_cache, LayerStages};
+use rbig::internals::{clear_null_cache, use_disk_cache, LayerStages};
 use rbig::{ParamGuard, Rbig, RotationKind};
 use rbig_tasks::{factor_gaussian, suite};
 
@@ -55,6 +56,7 @@ fn layer(c: &mut Criterion) {
 /// Fit to convergence of the correlated Gaussian of the Python references' benchmark
 /// (TC 2.93 nats), n = 1e5, d = 10.
 fn fit(c: &mut Criterion) {
+    use_disk_cache(false);
     let mut group = c.benchmark_group("fit factor-gaussian n=1e5 d=10");
     group.sample_size(10);
     let x = factor_gaussian(10, 0).sample(100_000, 0);
@@ -91,6 +93,7 @@ fn score(c: &mut Criterion) {
 /// of two 5-D blocks at n = 5000, each in both estimator modes; joint entropy at n = 1e5,
 /// d = 50.
 fn information(c: &mut Criterion) {
+    use_disk_cache(false);
     let mut group = c.benchmark_group("information");
     group.sample_size(10);
     let x = factor_gaussian(10, 0).sample(100_000, 0);
@@ -124,5 +127,41 @@ fn information(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, layer, fit, score, information);
+/// A process's first estimate with the null simulations on disk from an earlier process
+/// (the default after the first run on a machine) against the same without them: the
+/// correlated Gaussian's total correlation (n = 1e5, d = 10) and the Student-t MI of two
+/// 5-D blocks (n = 5000), whose unmixing refinement's null is most of a first estimate.
+fn disk_cache(c: &mut Criterion) {
+    let mut group = c.benchmark_group("first estimate of a process");
+    group.sample_size(10);
+    let dir = std::env::temp_dir().join(format!("rbig-bench-cache-{}", std::process::id()));
+    // The library reads its cache directory from the environment, as the tool does.
+    std::env::set_var("RBIG_CACHE_DIR", &dir);
+    let gaussian = factor_gaussian(10, 0).sample(100_000, 0);
+    let t = task_sample("student-t3-5+5 MI", 5000);
+    let params = Rbig::params().rotation(RotationKind::Ica);
+    let tc = || total_correlation(&gaussian, &params).expect("tc");
+    let mi = || mutual_information(&t.slice(s![.., ..5]), &t.slice(s![.., 5..]), &params).expect("mi");
+    for disk in [false, true] {
+        use_disk_cache(disk);
+        let label = if disk { "simulations on disk" } else { "simulated" };
+        group.bench_function(format!("total correlation n=1e5 d=10 Ica, {label}"), |b| {
+            b.iter(|| {
+                clear_null_cache();
+                tc()
+            })
+        });
+        group.bench_function(format!("student-t MI 5+5 n=5000 Ica, {label}"), |b| {
+            b.iter(|| {
+                clear_null_cache();
+                mi()
+            })
+        });
+    }
+    group.finish();
+    use_disk_cache(false);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+criterion_group!(benches, layer, fit, score, information, disk_cache);
 criterion_main!(benches);

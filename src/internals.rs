@@ -105,3 +105,10 @@ pub fn sort_rows(x: ArrayView2<'_, f64>) -> Vec<Vec<f64>> {
 pub fn clear_null_cache() {
     crate::numeric::clear_null_caches();
 }
+
+/// Turns the disk cache of null simulations on (the default) or off for this process:
+/// with it off and [`clear_null_cache`] called, a fit pays for its simulations as the
+/// first fit on a machine does.
+pub fn use_disk_cache(enabled: bool) {
+    crate::numeric::use_disk_cache(enabled);
+}

@@ -68,7 +68,7 @@ fn per_dimension_null(n: usize, knots: Knots) -> PerDimensionNull {
     LAYER_NULLS.get_or_simulate(key, || simulate_per_dimension_null(n, knots))
 }
 
-static LAYER_NULLS: NullCache<(usize, usize, Option<u64>, bool), PerDimensionNull> = NullCache::new();
+static LAYER_NULLS: NullCache<(usize, usize, Option<u64>, bool), PerDimensionNull> = NullCache::new("layer");
 
 /// Mean and variance of the before- and after-rotation shape parts, the mean raw
 /// spacing entropy, and the variance of that mean (see [`per_dimension_null`]).

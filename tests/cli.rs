@@ -665,3 +665,48 @@ fn one_row_of_many_columns_is_one_error_line() {
     bad_input(&rbig(&[&"tc", &wide]), &["5000 column(s)", "got 1"]);
     bad_input(&rbig(&[&"fit", &wide, &"-o", &dir.path("m.rbig")]), &["5000 column(s)", "got 1"]);
 }
+
+/// The null simulations of one process are kept on disk for the next: what is read back
+/// is what was simulated, to the bit (the same estimate as with the disk cache off); a
+/// damaged entry is never read, but simulated again and rewritten; and a cache
+/// directory that cannot be created is no error.
+#[test]
+fn null_simulations_are_kept_between_processes() {
+    let dir = Dir::new("null-cache");
+    // Linearly mixed heavy-tailed sources: ICA mode refines its unmixing, whose null is
+    // simulated too.
+    let z = common::standard_normal(1500, 3, 77).mapv(|v| v.signum() * v.abs().powf(1.7));
+    let x = z.dot(&ndarray::array![[1.0, 0.4, -0.3], [0.2, 1.0, 0.5], [-0.6, 0.1, 1.0]]);
+    let data = dir.path("x.csv");
+    write_csv(&data, &x);
+    let estimate = |var: &str, value: &Path| {
+        let mut tool = Command::new(env!("CARGO_BIN_EXE_rbig"));
+        tool.args(["entropy", "-q"]).arg(&data).env_remove("RBIG_NO_CACHE").env_remove("RBIG_CACHE_DIR");
+        let out = tool.env(var, value).output();
+        let mut v = json(&out.unwrap());
+        v.as_object_mut().unwrap().remove("seconds");
+        v
+    };
+    let cache = dir.path("cache");
+    let simulated = estimate("RBIG_NO_CACHE", Path::new("1"));
+    assert_eq!(estimate("RBIG_CACHE_DIR", &cache), simulated);
+    let entries: Vec<PathBuf> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    let named = |prefix: &str| entries.iter().any(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix));
+    assert!(named("null-layer-") && named("null-refine-"), "{entries:?}");
+    assert_eq!(estimate("RBIG_CACHE_DIR", &cache), simulated);
+    // Damaged: a flipped bit in every entry.
+    let originals: Vec<Vec<u8>> = entries.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    for (path, bytes) in entries.iter().zip(&originals) {
+        let mut damaged = bytes.clone();
+        damaged[bytes.len() / 2] ^= 1;
+        std::fs::write(path, damaged).unwrap();
+    }
+    assert_eq!(estimate("RBIG_CACHE_DIR", &cache), simulated);
+    for (path, bytes) in entries.iter().zip(&originals) {
+        assert_eq!(&std::fs::read(path).unwrap(), bytes, "{path:?} rewritten");
+    }
+    // A file where the directory should be.
+    let blocked = dir.path("blocked");
+    std::fs::write(&blocked, "not a directory").unwrap();
+    assert_eq!(estimate("RBIG_CACHE_DIR", &blocked.join("rbig")), simulated);
+}

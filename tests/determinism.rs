@@ -61,6 +61,9 @@ fn refined_unmixing_is_identical_across_thread_counts() {
     // Linearly mixed heavy-tailed sources: ICA mode keeps a refinement, whose search and
     // null simulation both run in parallel. The null is simulated afresh in each pool.
     let x = rbig_tasks::power_mixed(4, 4).sample(6000, 5);
+    // Simulated afresh, not read from disk (off for the whole test process, which only
+    // makes other tests simulate too).
+    rbig::internals::use_disk_cache(false);
     let fit = |threads| {
         rbig::internals::clear_null_cache();
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();

@@ -15,13 +15,15 @@ pub(crate) use linalg::{apply_affine, descending_eigen, from_nalgebra, full_rank
 pub(crate) use ln_sum::LnSum;
 #[cfg(feature = "internals")]
 pub(crate) use null_cache::registry::clear_null_caches;
+#[cfg(feature = "internals")]
+pub(crate) use null_cache::use_disk_cache;
 pub(crate) use null_cache::NullCache;
 pub(crate) use sort::{argsort_floats, sort_floats};
 pub(crate) use spacing::{spacing_entropy, spacing_floor, spacing_window};
 pub(crate) use stats::{
     correlation, ln_sd, mean_and_covariance, mean_var, population_mean_var, row_magnitudes, variance_about,
 };
-pub(crate) use ties::{equal_runs, lattice_step, spread_ties};
+pub(crate) use ties::{equal_runs, lattice_step, spread_row_ties, spread_ties};
 
 /// Samples per parallel work item in the per-sample loops. Fixed (not derived from the
 /// thread count) so results never depend on how many threads run.

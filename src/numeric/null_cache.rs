@@ -1,23 +1,37 @@
-//! The one process-wide cache: simulated null distributions.
+//! The process-wide caches of simulated null distributions, kept on disk between
+//! processes.
 //!
 //! The noise models behind the stopping rule and the unmixing refinement are simulated
 //! on Gaussian data of the fit's shape, with fixed seeds. The simulation depends only on
 //! its key (sizes and knot rules), never on the user's data, so its result is kept for
-//! the life of the process: the several fits of one estimate (mutual information fits
-//! three models on the same rows) and repeated fits pay for it once. Nothing needs to
-//! reset it for correctness; `clear_null_caches` (with the `internals` feature) exists so a benchmark can time a
-//! process's first fit.
+//! the life of the process (the several fits of one estimate, and repeated fits, pay for
+//! it once) and written to the user's cache directory, so that the next process reads it
+//! instead of simulating again: the refinement's null is most of a first estimate's time
+//! on non-Gaussian data (see [`disk`]). The result read is the one the simulation gives,
+//! to the bit, so caching changes no model and no estimate. Nothing needs to reset the
+//! caches for correctness; `clear_null_caches` and `use_disk_cache` (with the
+//! `internals` feature) exist so a benchmark can time a process's first fit.
+
+mod disk;
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+#[cfg(feature = "internals")]
+pub(crate) use disk::use_disk_cache;
+
 /// Entries kept at most per cache: each is a few numbers, and the bound only guards a
 /// long-lived process fitting many sizes against unbounded growth.
 const MAX_ENTRIES: usize = 4096;
 
-/// A process-wide map from a simulation's key to its result, declared as a `static`.
+/// A process-wide map from a simulation's key to its result, declared as a `static`,
+/// backed by files named after `name` in the disk cache.
 pub(crate) struct NullCache<K, V> {
+    name: &'static str,
     map: OnceLock<Mutex<HashMap<K, V>>>,
 }
 
@@ -51,15 +65,20 @@ pub(crate) mod registry {
     }
 }
 
-impl<K: Eq + Hash + Send + 'static, V: Copy + Send + 'static> NullCache<K, V> {
-    /// An empty cache.
-    pub(crate) const fn new() -> Self {
-        Self { map: OnceLock::new() }
+impl<K, V> NullCache<K, V>
+where
+    K: Eq + Hash + Send + Serialize + DeserializeOwned + 'static,
+    V: Copy + Send + Serialize + DeserializeOwned + 'static,
+{
+    /// An empty cache whose disk entries are named after `name`.
+    pub(crate) const fn new(name: &'static str) -> Self {
+        Self { name, map: OnceLock::new() }
     }
 
-    /// The cached result for `key`, or `simulate()` stored under it. The lock is not
-    /// held while simulating, so a slow simulation blocks no other key; two threads
-    /// asking for one new key both simulate it and store the same value.
+    /// The cached result for `key`: from this process's map, else from the disk cache,
+    /// else `simulate()`, stored in both. The lock is not held while simulating, so a
+    /// slow simulation blocks no other key; two threads (or processes) asking for one
+    /// new key both simulate it and store the same value.
     pub(crate) fn get_or_simulate(&'static self, key: K, simulate: impl FnOnce() -> V) -> V {
         let map = self.map.get_or_init(|| {
             #[cfg(feature = "internals")]
@@ -69,7 +88,11 @@ impl<K: Eq + Hash + Send + 'static, V: Copy + Send + 'static> NullCache<K, V> {
         if let Some(hit) = map.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
             return *hit;
         }
-        let value = simulate();
+        let value = disk::load(self.name, &key).unwrap_or_else(|| {
+            let value = simulate();
+            disk::store(self.name, &key, &value);
+            value
+        });
         let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= MAX_ENTRIES {
             map.clear();

@@ -26,7 +26,7 @@ const NULL_REPLICATES: u64 = 8;
 const NULL_MAX_ROWS: usize = 65_536;
 const NULL_SEED: u64 = 0x5EF1_E0E5;
 
-static REFINE_NULLS: NullCache<(usize, usize), (f64, f64)> = NullCache::new();
+static REFINE_NULLS: NullCache<(usize, usize), (f64, f64)> = NullCache::new("refine");
 
 /// Mean and standard deviation of the gain [`refine`] shows on `n` rows of white
 /// Gaussian data in `d` dimensions, where nothing is mixed: its overfitting. Simulated
