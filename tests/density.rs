@@ -197,12 +197,12 @@ fn on_gaussian_data_the_default_fit_is_the_maximum_likelihood_gaussian() {
     }
 }
 
-/// Beyond 50,000 rows the start is chosen on 50,000 of them and only the chosen one is
+/// Beyond 40,000 rows the start is chosen on 20,000 of them and only the chosen one is
 /// fitted on all rows: the model is that start's, bit for bit. Gaussian rows take the
 /// whitening; log-normal ones, whose skewed columns it would mix, do not.
 #[test]
 fn large_samples_choose_the_start_on_a_pilot_sample() {
-    let g = gaussian(&test_covariance(3), 60_000, 5);
+    let g = gaussian(&test_covariance(3), 45_000, 5);
     let log_normal = g.mapv(f64::exp);
     for (x, whiten) in [(g, true), (log_normal, false)] {
         let auto = Rbig::fit(&x).unwrap();

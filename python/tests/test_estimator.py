@@ -115,6 +115,9 @@ def test_bad_input_raises_clear_python_errors(tmp_path):
             est.sample(bad)
     with pytest.raises(rbig.ParameterError, match="max_layers"):
         rbig.RBIG(max_layers=-1).fit(x)
+    for bad in ("yes", 1, None):
+        with pytest.raises(rbig.ParameterError, match="whiten"):
+            rbig.RBIG(whiten=bad).fit(x)
     with pytest.raises(rbig.NotFittedError):
         rbig.RBIG().score_samples(x)
     # Not a model: foreign bytes, a truncated model, another program's file.
@@ -203,3 +206,21 @@ def test_ctrl_c_stops_a_long_fit_within_a_layer():
     assert "interrupted" in out
     # One layer of 200,000 x 8 takes a fraction of a second on 2 cores.
     assert waited < 5.0, waited
+
+
+def test_the_default_start_is_chosen_and_recorded():
+    # Gaussian rows: the whitened start keeps no layer and is the maximum-likelihood
+    # Gaussian; "auto" chose it and says so, and whiten=True fits the same model.
+    # (A well-conditioned covariance: the whitening's floor of 1e-6 of each variance
+    # moves a near-singular direction's density by more than the tolerance.)
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(4, 4))
+    x = rng.multivariate_normal(np.zeros(4), a @ a.T + 0.5 * np.eye(4), size=2000)
+    auto = rbig.RBIG().fit(x)
+    assert auto.model_.hyperparameters["whiten"] is True and auto.n_layers_ == 0
+    assert auto.model_.to_bytes() == rbig.RBIG(whiten=True).fit(x).model_.to_bytes()
+    mean, cov = x.mean(axis=0), np.cov(x, rowvar=False, bias=True)
+    test = rng.multivariate_normal(mean, cov, size=1000)
+    diff = test - mean
+    gauss = -0.5 * (np.einsum("ij,jk,ik->i", diff, np.linalg.inv(cov), diff) + np.linalg.slogdet(2 * np.pi * cov)[1])
+    assert np.max(np.abs(auto.score_samples(test) - gauss)) < 1e-3

@@ -23,8 +23,9 @@ use crate::params::{RbigParams, RbigValidParams, Whitening};
 use crate::prestep::{fit_pre_steps, PreSteps, Unmixing};
 use crate::rotation::RotationKind;
 
-/// Rows on which [`Whitening::Auto`] chooses the start when there are more.
-const PILOT_ROWS: usize = 50_000;
+/// Rows on which [`Whitening::Auto`] chooses the start when there are more than twice
+/// as many (below, fitting both starts on all rows costs no more than the pilot would).
+const PILOT_ROWS: usize = 20_000;
 
 /// Checks that `x` (rows = samples) is finite, returning the first bad cell.
 fn check_finite<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result<()> {
@@ -105,10 +106,10 @@ impl Rbig {
     }
 
     /// `fit(params, x, observe)` under `params`' whitening, or under `Auto` with the
-    /// better of the two starts. Beyond [`PILOT_ROWS`] rows the two starts are compared
-    /// on that many rows drawn at random (seeded) and only the better is fitted on all:
-    /// what decides is the data's shape (skewed columns, linear relations), which a
-    /// sample shows as well, and the choice costs a tenth of a fit instead of a fit.
+    /// better of the two starts. Beyond twice [`PILOT_ROWS`] rows the two starts are
+    /// compared on that many rows drawn at random (seeded) and only the better is fitted
+    /// on all: what decides is the data's shape (skewed columns, linear relations), which
+    /// a sample shows as well, and the choice costs a fraction of a fit instead of a fit.
     /// The raw start's error is the one reported: the whitened start fails only on what
     /// the raw start also refuses, or else is not needed. `observe` is false for the
     /// pilot fits.
@@ -122,7 +123,7 @@ impl Rbig {
         }
         let (raw, whitened) = (params.with_whitening(Whitening::Never), params.with_whitening(Whitening::Always));
         let (n, d) = x.dim();
-        if n > PILOT_ROWS {
+        if n > 2 * PILOT_ROWS {
             // The pilot's copy and index come on top of what the fit itself needs.
             let pilot_bytes = 8 * (n + PILOT_ROWS * d) as u64;
             check_memory(params, fit_memory(n, d, params.rotation).saturating_add(pilot_bytes))?;
