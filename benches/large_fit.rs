@@ -3,14 +3,15 @@
 //! time, and the peak memory of the fit as a multiple of the input's size.
 //!
 //! ```text
-//! cargo bench --bench large_fit -- [N] [D] [ROTATION]
+//! cargo bench --bench large_fit -- [N] [D] [ROTATION] [WHITENING]
 //! ```
-//! Defaults: N = 1000000, D = 100, ROTATION = pca (or ica, random). Linux only (reads
+//! Defaults: N = 1000000, D = 100, ROTATION = pca (or ica, random), WHITENING = auto
+//! (or always, never). Linux only (reads
 //! the peak resident size from `/proc/self/status`).
 
 use std::time::Instant;
 
-use rbig::{ParamGuard, Rbig, RotationKind};
+use rbig::{ParamGuard, Rbig, RotationKind, Whitening};
 use rbig_tasks::factor_gaussian;
 
 /// A size field of `/proc/self/status` (`VmHWM`: peak resident, `VmRSS`: current), in
@@ -47,7 +48,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         input / 1e6,
         before / 1e6
     );
-    let params = Rbig::params().rotation(rotation).check()?;
+    let whitening = match args.get(3).map(String::as_str) {
+        None | Some("auto") => Whitening::Auto,
+        Some("always") => Whitening::Always,
+        Some("never") => Whitening::Never,
+        Some(other) => return Err(format!("unknown whitening {other}").into()),
+    };
+    let params = Rbig::params().rotation(rotation).whitening(whitening).check()?;
     let start = Instant::now();
     let mut fitted = 0;
     let model = params.fit_observed(&x, |layer| {

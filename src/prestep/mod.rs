@@ -73,7 +73,10 @@ pub(crate) fn fit_pre_steps(
     // noise, and the Gaussian directions it cannot pin down drag the others along; on
     // independent heavy-tailed columns, the small mixing left by noisy covariance
     // estimates leaks one column's outliers into the others.
-    if gain > params.significance * null.sd {
+    if gain <= params.significance * null.sd {
+        // Not kept: free the trial copy before the radial step makes its own.
+        drop(trial);
+    } else {
         tc += gain;
         before = after;
         *work = trial;
