@@ -131,8 +131,8 @@ pub enum Whitening {
     Never,
     /// The layers start on the whitened columns.
     Always,
-    /// Both starts are fitted and the better kept (the default; see
-    /// [`RbigParams::whitening`]).
+    /// Both starts are fitted and the one expected to score new rows better is kept
+    /// (the default).
     #[default]
     Auto,
 }

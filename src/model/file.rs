@@ -234,7 +234,7 @@ impl<'de> Deserialize<'de> for Rbig {
 impl TryFrom<ModelV5> for Rbig {
     type Error = String;
 
-    /// The one list of steps from the stored layout, checked (see [`Rbig::validate`]).
+    /// The one list of steps from the stored layout, checked (see `Rbig::validate`).
     fn try_from((mut m, dequantization, annotations): ModelV5) -> std::result::Result<Self, String> {
         m.params = m.params.with_whitening(if annotations.whitened {
             crate::Whitening::Always

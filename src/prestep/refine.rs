@@ -24,7 +24,7 @@
 //! descent over shears `yᵢ ← yᵢ + t yⱼ` with line searches on the objective itself.
 //!
 //! Like any fit, it also lowers the objective on data with nothing to unmix; a
-//! simulation of that gain on Gaussian data of the same shape ([`refine_null`]) decides
+//! simulation of that gain on Gaussian data of the same shape ([`super::refine_null()`]) decides
 //! whether a refinement is kept and is subtracted from what it is credited with.
 //! It lives in `refine_null.rs`.
 
