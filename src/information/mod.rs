@@ -301,8 +301,29 @@ fn mutual_information_of(
         // The raw marginals' terms of the three total correlations cancel row by row.
         let contributions = model.log_density(&joint)? - model_x.log_density(&x)? - model_y.log_density(&y)?;
         let noise = model.noise_variance() + model_x.noise_variance() + model_y.noise_variance();
-        return InformationEstimate::from_model(mi, standard_error(&contributions, noise), &model);
+        let se = standard_error(&contributions, noise);
+        // Mutual information is never negative: a difference significantly below 0 means
+        // the blocks' models removed dependence the joint model did not (a block on a
+        // lower-dimensional set, as a curve rolled up in the plane, has no density, and
+        // its models never finish). The estimate from the Gaussianized blocks cannot go
+        // below 0 but by noise, and is used instead.
+        if mi < -2.0 * se {
+            return block_gaussianized(&model_x, &model_y, x, y, params);
+        }
+        return InformationEstimate::from_model(mi, se, &model);
     }
+    block_gaussianized(&model_x, &model_y, x, y, params)
+}
+
+/// The mutual information as the total correlation of `[G_X(x), G_Y(y)]`, the blocks
+/// Gaussianized by their own models.
+fn block_gaussianized(
+    model_x: &Rbig,
+    model_y: &Rbig,
+    x: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+    params: &RbigValidParams,
+) -> Result<InformationEstimate> {
     let gx = model_x.transform(&x)?;
     let gy = model_y.transform(&y)?;
     let joint = concatenate(Axis(1), &[gx.view(), gy.view()]).expect("same number of rows");
