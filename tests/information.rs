@@ -309,6 +309,9 @@ fn a_block_on_a_curve_gets_no_negative_mutual_information() {
         let x = roll.sample(5000, seed);
         let mi = mutual_information(&x.slice(s![.., ..2]), &x.slice(s![.., 2..]), &ica()).unwrap();
         println!("seed {seed}: {:.3} ± {:.3} (truth {:.3})", mi.value(), mi.standard_error(), roll.truth);
-        assert!(mi.value() > -2.0 * mi.standard_error() && (mi.value() - roll.truth).abs() < 0.1, "seed {seed}: {mi:?}");
+        assert!(
+            mi.value() > -2.0 * mi.standard_error() && (mi.value() - roll.truth).abs() < 0.1,
+            "seed {seed}: {mi:?}"
+        );
     }
 }

@@ -317,8 +317,8 @@ impl Rbig {
         // Gaussian column follows its sample's noise, which costs held-out likelihood
         // (up to 0.8 nats on a 30-D Gaussian at n = 500) and buys nothing.
         if params.whiten() {
-            let gaussian = |dim: usize| null.non_gaussian(work.row(dim), h_input[dim], params.significance);
-            marginal = marginal.linearized(work.view(), gaussian);
+            let non_gaussian = |dim: usize| null.non_gaussian(work.row(dim), h_input[dim], params.significance);
+            marginal = marginal.linearized(work.view(), non_gaussian);
         }
         if let Some(h) = &mut held_out {
             for step in &steps {

@@ -90,60 +90,55 @@ where
 /// Stores `value` under `key` in the cache `name`; a failure only means the next
 /// process simulates again.
 pub(super) fn store<K: Serialize, V: Serialize>(name: &str, key: &K, value: &V) {
-    let Some(path) = entry_path(name, key) else { return };
-    let Ok(mut bytes) = bincode::serde::encode_to_vec((SOURCE, key, value), config()) else { return };
-    bytes.extend_from_slice(&crc32fast::hash(&bytes).to_le_bytes());
+    let (Some(path), Some(bytes)) = (entry_path(name, key), encode_entry(key, value)) else { return };
     if path.parent().is_some_and(|dir| std::fs::create_dir_all(dir).is_ok()) {
         // Another process may be writing the same entry: both write the same bytes.
         let _ = write_atomic(&path, &bytes, true);
     }
 }
 
+/// An entry's bytes: this source's fingerprint, `key` and `value`, then their CRC-32.
+fn encode_entry<K: Serialize, V: Serialize>(key: &K, value: &V) -> Option<Vec<u8>> {
+    let mut bytes = bincode::serde::encode_to_vec((SOURCE, key, value), config()).ok()?;
+    bytes.extend_from_slice(&crc32fast::hash(&bytes).to_le_bytes());
+    Some(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Value = ((f64, f64), (f64, f64), f64, f64);
 
     /// An entry read back is the value stored, to the bit; another key, another
     /// source's entry, and every damaged version of an entry are not read.
     #[test]
     fn entries_round_trip_and_damage_is_refused() {
         let dir = std::env::temp_dir().join(format!("rbig-null-cache-test-{}", std::process::id()));
-        let key = (1234usize, 17usize, Some(0x4020_0000_0000_0000u64), true);
-        let value = ((0.1f64, 1e-300f64), (-2.5f64, f64::MIN_POSITIVE), std::f64::consts::PI, 3e-17f64);
-        let encoded = bincode::serde::encode_to_vec((SOURCE, &key, &value), config()).unwrap();
-        let mut bytes = encoded.clone();
-        bytes.extend_from_slice(&crc32fast::hash(&encoded).to_le_bytes());
         std::fs::create_dir_all(&dir).unwrap();
-        // The functions read the directory from the environment; write the file where
-        // they would look, with the test's own directory.
-        let path = dir.join(format!(
-            "null-test-{SOURCE}-{:08x}.bin",
-            crc32fast::hash(&bincode::serde::encode_to_vec(key, config()).unwrap())
-        ));
-        let read = |bytes: &[u8]| {
+        let path = dir.join("entry.bin");
+        let key = (1234usize, 17usize, Some(0x4020_0000_0000_0000u64), true);
+        let value: Value = ((0.1, 1e-300), (-2.5, f64::MIN_POSITIVE), std::f64::consts::PI, 3e-17);
+        let read = |bytes: &[u8], key| {
             std::fs::write(&path, bytes).unwrap();
-            decode_entry::<_, ((f64, f64), (f64, f64), f64, f64)>(&path, &key)
+            decode_entry::<_, Value>(&path, &key)
         };
-        let back = read(&bytes).expect("a valid entry");
-        assert_eq!(
-            bincode::serde::encode_to_vec(back, config()).unwrap(),
-            bincode::serde::encode_to_vec(value, config()).unwrap()
-        );
+        let bytes = encode_entry(&key, &value).unwrap();
+        let back = read(&bytes, key).expect("a valid entry");
+        let bits = |v: Value| [v.0 .0, v.0 .1, v.1 .0, v.1 .1, v.2, v.3].map(f64::to_bits);
+        assert_eq!(bits(back), bits(value));
+        assert!(read(&bytes, (1235, 17, Some(0x4020_0000_0000_0000), true)).is_none(), "another key");
         for cut in 0..bytes.len() {
-            assert!(read(&bytes[..cut]).is_none(), "truncated to {cut} bytes");
+            assert!(read(&bytes[..cut], key).is_none(), "truncated to {cut} bytes");
         }
         for i in 0..bytes.len() {
             let mut damaged = bytes.clone();
             damaged[i] ^= 0x10;
-            assert!(read(&damaged).is_none(), "byte {i} flipped");
+            assert!(read(&damaged, key).is_none(), "byte {i} flipped");
         }
-        let other_key = (1235usize, 17usize, Some(0x4020_0000_0000_0000u64), true);
-        std::fs::write(&path, &bytes).unwrap();
-        assert!(decode_entry::<_, ((f64, f64), (f64, f64), f64, f64)>(&path, &other_key).is_none());
-        let other_source = bincode::serde::encode_to_vec(("0123456789abcdef", &key, &value), config()).unwrap();
-        let mut foreign = other_source.clone();
-        foreign.extend_from_slice(&crc32fast::hash(&other_source).to_le_bytes());
-        assert!(read(&foreign).is_none());
+        let mut foreign = bincode::serde::encode_to_vec(("0123456789abcdef", &key, &value), config()).unwrap();
+        foreign.extend_from_slice(&crc32fast::hash(&foreign).to_le_bytes());
+        assert!(read(&foreign, key).is_none(), "another source's entry");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
