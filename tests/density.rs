@@ -125,8 +125,9 @@ fn tail_probabilities_are_uniform_on_fresh_rows() {
 }
 
 /// Columns that are exact linear functions of others (up to the file's rounding), as in
-/// tables of derived measurements: the whitening start captures the relation exactly,
-/// scores held-out rows far better than the plain fit, inverts exactly, and is saved.
+/// tables of derived measurements: the whitening start captures the relation, scores
+/// held-out rows far better than the plain fit and one Gaussian, inverts exactly, is
+/// saved, and is what the default fit chooses.
 #[test]
 fn a_whitening_start_captures_linear_relations_between_columns() {
     let raw = |n, seed| {
@@ -136,31 +137,44 @@ fn a_whitening_start_captures_linear_relations_between_columns() {
         ndarray::concatenate![ndarray::Axis(1), z, sum.insert_axis(ndarray::Axis(1))]
     };
     let (train, test) = (raw(3000, 31), raw(3000, 32));
-    let plain = Rbig::params().whiten(false).check().unwrap().fit_observed(&train, |_| {}).unwrap();
     let params = Rbig::params().whiten(true).check().unwrap();
     let whitened = params.fit_observed(&train, |_| {}).unwrap();
     let score = |m: &Rbig| m.log_density(&test).unwrap().mean().unwrap();
-    // The relation holds to 5e-7: a density about −ln(1e-6) ≈ 14 nats higher is there
-    // to be had; the plain fit's marginal maps bend the relation and lose most of it.
-    assert!(score(&whitened) > score(&plain) + 5.0, "{} vs {}", score(&whitened), score(&plain));
+    // The relation holds to 5e-7, which one Gaussian with the baselines' floor of 1e-6
+    // of each variance captures as far as the floor lets it; the whitened start adds the
+    // skewed marginals.
+    let gaussian = ml_gaussian_log_density(&train, &test, 1e-6).mean().unwrap();
+    println!("whitened start {:.3}, one Gaussian {gaussian:.3}", score(&whitened));
+    assert!(score(&whitened) > gaussian + 3.0, "{} vs {gaussian}", score(&whitened));
+    // Without the whitening, the marginal maps bend the relation and lose most of it.
+    let plain = Rbig::params().whiten(false).check().unwrap().fit_observed(&train, |_| {}).unwrap();
+    println!("without the whitening {:.3}", score(&plain));
+    assert!(score(&whitened) > score(&plain) + 3.0, "{} vs {}", score(&whitened), score(&plain));
     let z = whitened.transform(&test).unwrap();
     let back = whitened.inverse_transform(&z).unwrap();
     assert!((&back - &test).iter().all(|e| e.abs() < 1e-6 * (1.0 + test.iter().fold(0.0f64, |m, v| m.max(v.abs())))));
     let loaded = Rbig::from_bytes(&whitened.to_bytes()).unwrap();
     assert!(loaded.hyperparameters().whiten());
     assert_eq!(loaded, whitened);
-    // The default fit and the density selection offer it and pick it here.
+    // The default fit offers it and picks it here.
     assert_eq!(Rbig::fit(&train).unwrap(), whitened);
+    // The density selection does better still (measured 9.48, with ICA mode's
+    // unmixing, which captures the relation too).
     let chosen = Rbig::fit_density(&train).unwrap();
-    assert!(chosen.hyperparameters().whiten(), "{:?}", chosen.hyperparameters());
+    println!("fit_density {:.3}", score(&chosen));
+    assert!(score(&chosen) > score(&whitened), "{} vs {}", score(&chosen), score(&whitened));
 }
 
-/// Log-density at `test`'s rows of the maximum-likelihood Gaussian of `train`.
-fn ml_gaussian_log_density(train: &Array2<f64>, test: &Array2<f64>) -> ndarray::Array1<f64> {
+/// Log-density at `test`'s rows of the maximum-likelihood Gaussian of `train`, its
+/// covariance's diagonal raised by `floor` of each variance.
+fn ml_gaussian_log_density(train: &Array2<f64>, test: &Array2<f64>, floor: f64) -> ndarray::Array1<f64> {
     let (n, d) = train.dim();
     let mean = train.mean_axis(ndarray::Axis(0)).unwrap();
     let c = train - &mean;
-    let cov = c.t().dot(&c) / n as f64;
+    let mut cov = c.t().dot(&c) / n as f64;
+    for j in 0..d {
+        cov[(j, j)] *= 1.0 + floor;
+    }
     let l = cholesky(&cov);
     let ln_norm = 0.5 * (ln_det(&cov) + d as f64 * (2.0 * std::f64::consts::PI).ln());
     test.rows()
@@ -190,7 +204,7 @@ fn on_gaussian_data_the_default_fit_is_the_maximum_likelihood_gaussian() {
         let model = Rbig::fit(&train).unwrap();
         assert!(model.hyperparameters().whiten() && model.n_layers() == 0, "d = {d}");
         let ours = model.log_density(&test).unwrap();
-        let theirs = ml_gaussian_log_density(&train, &test);
+        let theirs = ml_gaussian_log_density(&train, &test, 0.0);
         let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
         println!("d = {d}, n = {n}: largest difference from the Gaussian {worst:.1e} nats");
         assert!(worst < 1e-3, "d = {d}: largest difference {worst}");
@@ -209,4 +223,22 @@ fn large_samples_choose_the_start_on_a_pilot_sample() {
         let chosen = Rbig::params().whiten(whiten).check().unwrap().fit_observed(&x, |_| {}).unwrap();
         assert!(auto == chosen, "whiten = {whiten}");
     }
+}
+
+/// Integer columns are fitted dequantized at their resolution, with or without the
+/// whitening start: two independent integer columns have no total correlation to find.
+/// (The whitening once came before the ties were spread: it mixed the columns into combs
+/// of near-ties that nothing later saw as ties, and the default fit reported a total
+/// correlation of 2.63 nats here, with density spikes on the lattice.)
+#[test]
+fn integer_columns_are_dequantized_before_the_whitening() {
+    let z = standard_normal(3000, 2, 41);
+    let x = Array2::from_shape_fn((3000, 2), |(i, j)| (z[(i, j)] * [3.0, 2.0][j]).trunc());
+    for whiten in [false, true] {
+        let model = Rbig::params().whiten(whiten).check().unwrap().fit_observed(&x, |_| {}).unwrap();
+        let tc = model.total_correlation();
+        assert!(tc.abs() < 0.05, "whiten = {whiten}: total correlation {tc}");
+    }
+    let tc = Rbig::fit(&x).unwrap().total_correlation();
+    assert!(tc.abs() < 0.05, "default: total correlation {tc}");
 }

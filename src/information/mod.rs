@@ -302,12 +302,13 @@ fn mutual_information_of(
         let contributions = model.log_density(&joint)? - model_x.log_density(&x)? - model_y.log_density(&y)?;
         let noise = model.noise_variance() + model_x.noise_variance() + model_y.noise_variance();
         let se = standard_error(&contributions, noise);
-        // Mutual information is never negative: a difference significantly below 0 means
+        // Mutual information is never negative: a difference below 0 beyond the noise
+        // (the significance the stopping rule uses, 3 standard errors by default) means
         // the blocks' models removed dependence the joint model did not (a block on a
         // lower-dimensional set, as a curve rolled up in the plane, has no density, and
         // its models never finish). The estimate from the Gaussianized blocks cannot go
         // below 0 but by noise, and is used instead.
-        if mi < -2.0 * se {
+        if mi < -params.significance * se {
             return block_gaussianized(&model_x, &model_y, x, y, params);
         }
         return InformationEstimate::from_model(mi, se, &model);

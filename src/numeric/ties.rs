@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use ndarray::{Array2, ArrayViewMut1, Axis};
+use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rayon::prelude::*;
@@ -34,30 +34,27 @@ pub(crate) fn lattice_step(sorted: &[f64]) -> Option<f64> {
 /// order within each block, rather than the row order, adds no dependence between
 /// columns; a fixed seed keeps fits reproducible.
 pub(crate) fn spread_ties(x: &mut Array2<f64>, seed: u64) {
-    x.axis_iter_mut(Axis(0)).into_par_iter().enumerate().for_each(|(dim, row)| spread_row_ties(row, dim, seed));
-}
-
-/// What [`spread_ties`] does to row `dim` of a block.
-pub(crate) fn spread_row_ties(mut row: ArrayViewMut1<'_, f64>, dim: usize, seed: u64) {
-    // Most continuous data have no ties: find out with a plain sort before paying
-    // for an index sort. A constant row is left to the column checks.
-    let Some(resolution) = lattice_step(&sort_floats(row.to_vec())) else {
-        return;
-    };
-    let mut order: Vec<usize> = (0..row.len()).collect();
-    order.sort_by(|&a, &b| row[a].total_cmp(&row[b]));
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(dim as u64);
-    let sorted: Vec<f64> = order.iter().map(|&i| row[i]).collect();
-    for run in equal_runs(&sorted).filter(|r| r.len() > 1) {
-        let value = sorted[run.start];
-        let count = run.len() as f64;
-        let block = &mut order[run];
-        block.shuffle(&mut rng);
-        for (k, &i) in block.iter().enumerate() {
-            row[i] = value + resolution * ((k as f64 + 0.5) / count - 0.5);
+    x.axis_iter_mut(Axis(0)).into_par_iter().enumerate().for_each(|(dim, mut row)| {
+        // Most continuous data have no ties: find out with a plain sort before paying
+        // for an index sort. A constant row is left to the column checks.
+        let Some(resolution) = lattice_step(&sort_floats(row.to_vec())) else {
+            return;
+        };
+        let mut order: Vec<usize> = (0..row.len()).collect();
+        order.sort_by(|&a, &b| row[a].total_cmp(&row[b]));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(dim as u64);
+        let sorted: Vec<f64> = order.iter().map(|&i| row[i]).collect();
+        for run in equal_runs(&sorted).filter(|r| r.len() > 1) {
+            let value = sorted[run.start];
+            let count = run.len() as f64;
+            let block = &mut order[run];
+            block.shuffle(&mut rng);
+            for (k, &i) in block.iter().enumerate() {
+                row[i] = value + resolution * ((k as f64 + 0.5) / count - 0.5);
+            }
         }
-    }
+    });
 }
 
 /// The runs of equal values in `sorted` (in `f64::total_cmp` order), as index ranges in
