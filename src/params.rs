@@ -307,8 +307,10 @@ impl RbigParams {
     /// is the maximum-likelihood Gaussian: the model begins where one Gaussian ends.
     /// Tables whose columns are (near-)linear functions of others (derived
     /// measurements, sums, unit conversions) lie near a hyperplane that marginal maps
-    /// on the raw columns would bend; the whitening captures it exactly. On skewed or
-    /// heavy-tailed columns it can cost, since it mixes them.
+    /// on the raw columns would bend; the whitening captures it. (Tied columns are
+    /// dequantized first, whitening or not, so relations between rounded columns hold
+    /// to their resolution.) On skewed or heavy-tailed columns it can cost, since it
+    /// mixes them.
     ///
     /// [`Whitening::Auto`] (the default) fits both starts and keeps the better: the
     /// higher held-out likelihood under [`RbigParams::validation`], otherwise the higher
