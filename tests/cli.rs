@@ -710,3 +710,25 @@ fn null_simulations_are_kept_between_processes() {
     std::fs::write(&blocked, "not a directory").unwrap();
     assert_eq!(estimate("RBIG_CACHE_DIR", &blocked.join("rbig")), simulated);
 }
+
+/// `--whiten` alone means always, also before the data's name; `--whiten=never` and the
+/// default `auto` are recorded in the model as the start used.
+#[test]
+fn the_whitening_start_is_asked_for_and_recorded() {
+    let dir = Dir::new("whiten");
+    let (train, _) = banana_files(&dir);
+    let model = dir.path("m.rbig");
+    let start = |args: &[&dyn AsRef<std::ffi::OsStr>]| {
+        ok(&rbig(args));
+        json(&rbig(&[&"info", &model]))["params"]["whiten"].as_bool().unwrap()
+    };
+    assert!(start(&[&"fit", &"--whiten", &train, &"-o", &model, &"-q"]));
+    assert!(!start(&[&"fit", &train, &"--whiten=never", &"-o", &model, &"--force", &"-q"]));
+    // Gaussian rows take the whitened start by default (it is their Gaussian).
+    let gaussian = dir.path("gaussian.csv");
+    write_csv(&gaussian, &common::gaussian(&common::test_covariance(3), 2000, 9));
+    assert!(start(&[&"fit", &gaussian, &"-o", &model, &"--force", &"-q"]));
+    let bad = rbig(&[&"fit", &train, &"--whiten=sometimes", &"-o", &model, &"--force"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("possible values: never, always, auto"));
+}

@@ -166,11 +166,18 @@ pub(crate) enum Command {
         #[arg(long, conflicts_with_all = ["rotation", "knots", "whiten"])]
         density: bool,
         /// Start with an exact affine whitening (the data's mean and covariance), after
-        /// which columns that look Gaussian get affine maps: `always` (what `--whiten`
-        /// alone means), `never`, or `auto`, which fits both and keeps the one expected
-        /// to score new rows better. Tables whose columns are near-linear functions of
-        /// others need it; skewed columns can lose by it.
-        #[arg(long, value_enum, default_value = "auto", num_args = 0..=1, default_missing_value = "always")]
+        /// which columns that look Gaussian get affine maps: `--whiten` (or
+        /// `--whiten=always`), `--whiten=never`, or `auto`, which fits both and keeps the
+        /// one expected to score new rows better. Tables whose columns are near-linear
+        /// functions of others need it; skewed columns can lose by it.
+        #[arg(
+            long,
+            value_enum,
+            default_value = "auto",
+            num_args = 0..=1,
+            require_equals = true,
+            default_missing_value = "always"
+        )]
         whiten: Whitening,
         /// Replace an existing model file.
         #[arg(long)]
