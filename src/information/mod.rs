@@ -295,8 +295,8 @@ fn mutual_information_of(
         // a block without one), so their contributions cancel exactly in the
         // difference, then is free to find joint structure: a scale shared by the
         // blocks is found by its radial step.
-        let ((ux, nx), (uy, ny)) = (model_x.unmixing_or_identity(), model_y.unmixing_or_identity());
-        let model = Rbig::fit_from(params, joint, Some((ux.block_diagonal(&uy), nx + ny)), &mut |_| {})?;
+        let start = model_x.unmixing_or_identity().beside(&model_y.unmixing_or_identity());
+        let model = Rbig::fit_from(params, joint, Some(start), &mut |_| {})?;
         let mi = model.total_correlation() - model_x.total_correlation() - model_y.total_correlation();
         // The raw marginals' terms of the three total correlations cancel row by row.
         let contributions = model.log_density(&joint)? - model_x.log_density(&x)? - model_y.log_density(&y)?;

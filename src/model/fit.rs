@@ -19,7 +19,7 @@ use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer};
 use crate::null::NullModel;
 use crate::numeric::{linearly_dependent, spread_ties};
 use crate::params::{RbigParams, RbigValidParams, Whitening};
-use crate::prestep::{fit_pre_steps, PreSteps, Unmixing};
+use crate::prestep::{fit_pre_steps, PreSteps, Start, Unmixing};
 use crate::rotation::RotationKind;
 
 /// Rows on which [`Whitening::Auto`] chooses the start when there are more than twice
@@ -182,7 +182,7 @@ impl Rbig {
     pub(crate) fn fit_from(
         params: &RbigValidParams,
         x: ArrayView2<'_, f64>,
-        given: Option<(Unmixing, f64)>,
+        given: Option<Start>,
         observer: &mut dyn FnMut(&LayerDiagnostics),
     ) -> Result<Self> {
         if params.validation.is_none() {
@@ -202,7 +202,7 @@ impl Rbig {
 
     /// `held_out`'s configuration and depth fitted on all of `x` (after the linear step
     /// `given`, as in [`Rbig::fit_from`]).
-    pub(crate) fn refit(held_out: &Self, x: ArrayView2<'_, f64>, given: Option<(Unmixing, f64)>) -> Result<Self> {
+    pub(crate) fn refit(held_out: &Self, x: ArrayView2<'_, f64>, given: Option<Start>) -> Result<Self> {
         let depth = Some(held_out.diagnostics.len());
         let mut model = Self::fit_layers(&held_out.params, x, given, &mut |_| {}, depth)?;
         model.held_out_log_likelihood = held_out.held_out_log_likelihood;
@@ -216,7 +216,7 @@ impl Rbig {
     fn fit_layers(
         params: &RbigValidParams,
         x: ArrayView2<'_, f64>,
-        given: Option<(Unmixing, f64)>,
+        given: Option<Start>,
         observer: &mut dyn FnMut(&LayerDiagnostics),
         depth: Option<usize>,
     ) -> Result<Self> {

@@ -26,7 +26,7 @@ use crate::error::{RbigError, Result};
 use crate::marginal::MarginalGaussianizer;
 use crate::null::NullModel;
 use crate::params::{RbigParams, RbigValidParams};
-use crate::prestep::{refine_null, Radial, Unmixing};
+use crate::prestep::{refine_null, Radial, Start, Unmixing};
 use crate::rotation::Rotation;
 
 /// Most training rows a model file may claim: 2⁴⁰, 8 TB per column, beyond any fit.
@@ -238,15 +238,16 @@ impl Rbig {
         }
     }
 
-    /// The model's first linear unmixing step with the null mean its reduction was
-    /// corrected by, or the identity and 0 when it has none.
-    pub(crate) fn unmixing_or_identity(&self) -> (Unmixing, f64) {
+    /// The model's first linear unmixing step as the start of a joint model, or the
+    /// identity (with null means 0) when it has none.
+    pub(crate) fn unmixing_or_identity(&self) -> Start {
         match self.unmixings().next() {
             Some(u) => {
                 let refinement = if u.is_refined() { refine_null(self.n_train, self.dim).0 } else { 0.0 };
-                (u.clone(), self.params.rotation.variance_null(self.n_train, self.dim).0 + refinement)
+                let linear_null = self.params.rotation.variance_null(self.n_train, self.dim).0;
+                Start { step: u.clone(), null_mean: linear_null + refinement, linear_null }
             }
-            None => (Unmixing::identity(self.dim), 0.0),
+            None => Start { step: Unmixing::identity(self.dim), null_mean: 0.0, linear_null: 0.0 },
         }
     }
 

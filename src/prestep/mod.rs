@@ -22,6 +22,29 @@ use crate::null::NullModel;
 use crate::params::RbigValidParams;
 use refine::refine;
 
+/// A linear step a fit starts from: a joint model starts from its blocks' unmixings.
+#[derive(Debug, Clone)]
+pub(crate) struct Start {
+    pub(crate) step: Unmixing,
+    /// The null mean its reduction is corrected by: the blocks' own, so that it cancels
+    /// exactly against their models' reductions.
+    pub(crate) null_mean: f64,
+    /// The variance part of that null mean: the spurious correlations within the blocks,
+    /// which the step removed, so that the unmixing fitted after it cannot find them.
+    pub(crate) linear_null: f64,
+}
+
+impl Start {
+    /// The block-diagonal start of a joint model whose first columns are `self`'s block.
+    pub(crate) fn beside(&self, other: &Start) -> Start {
+        Start {
+            step: self.step.block_diagonal(&other.step),
+            null_mean: self.null_mean + other.null_mean,
+            linear_null: self.linear_null + other.linear_null,
+        }
+    }
+}
+
 /// What ICA mode fits before the layers.
 #[derive(Default)]
 pub(crate) struct PreSteps {
@@ -35,14 +58,14 @@ pub(crate) struct PreSteps {
 }
 
 /// ICA mode's steps before the layers, applied to `work` in place: the `given` linear
-/// step, then a fitted linear unmixing and a radial Gaussianization, each kept only if it
+/// start, then a fitted linear unmixing and a radial Gaussianization, each kept only if it
 /// removes significant total correlation. A step's reduction follows from the change of
 /// variables: `Σ H(xᵢ) − Σ H(f(x)ᵢ) + E ln |det J|`.
 pub(crate) fn fit_pre_steps(
     params: &RbigValidParams,
     null: &NullModel,
     work: &mut Array2<f64>,
-    given: Option<(Unmixing, f64)>,
+    given: Option<Start>,
 ) -> Result<PreSteps> {
     let n = work.ncols();
     let raw = row_entropies(work.view())?;
@@ -55,19 +78,23 @@ pub(crate) fn fit_pre_steps(
         let change = before.iter().sum::<f64>() - after.iter().sum::<f64>() + step.ln_abs_det();
         Ok::<_, RbigError>((after, change))
     };
-    if let Some((step, null_mean)) = given {
-        // Corrected by the blocks' own null means, so that it cancels exactly against the
-        // blocks' unmixings.
-        let (after, change) = entropy_change(&step, work, &before)?;
-        tc += change - null_mean;
+    // The spurious correlations the fitted unmixing removes on Gaussian data: only those
+    // the start left (between its blocks: p·q/(2n) of the joint's (p+q)(p+q−1)/(4n)).
+    // Charged the joint's whole null, a 50 + 50 Gaussian's mutual information came out
+    // 0.23 nats low.
+    let mut linear_mean = null.linear_mean;
+    if let Some(start) = given {
+        let (after, change) = entropy_change(&start.step, work, &before)?;
+        tc += change - start.null_mean;
+        linear_mean -= start.linear_null;
         before = after;
-        steps.push(step);
+        steps.push(start.step);
     }
     let step = Unmixing::fit(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
     params.check_cancelled()?;
     let mut trial = work.clone();
     let (after, change) = entropy_change(&step, &mut trial, &before)?;
-    let gain = change - null.linear_mean;
+    let gain = change - linear_mean;
     // A fitted unmixing is kept only when it removes significant total correlation. On
     // data that are already unmixed it can only hurt: after a given start, FastICA turns
     // noise, and the Gaussian directions it cannot pin down drag the others along; on
