@@ -84,6 +84,8 @@ use crate::null::NullModel;
 use crate::numeric::normal::{add_std_normal_ln_pdf, HALF_LN_2PI};
 use crate::numeric::population_mean_var;
 use crate::params::{RbigParams, RbigValidParams};
+use crate::prestep::Start;
+use crate::rotation::{fit_pca, RotationKind};
 use linfa::ParamGuard;
 
 /// Units of an information estimate.
@@ -295,7 +297,7 @@ fn mutual_information_of(
         // a block without one), so their contributions cancel exactly in the
         // difference, then is free to find joint structure: a scale shared by the
         // blocks is found by its radial step.
-        let start = model_x.unmixing_or_identity().beside(&model_y.unmixing_or_identity());
+        let start = model_x.unmixing_start().beside(x.ncols(), model_y.unmixing_start(), y.ncols());
         let model = Rbig::fit_from(params, joint, Some(start), &mut |_| {})?;
         let mi = model.total_correlation() - model_x.total_correlation() - model_y.total_correlation();
         // The raw marginals' terms of the three total correlations cancel row by row.
@@ -318,6 +320,17 @@ fn mutual_information_of(
 
 /// The mutual information as the total correlation of `[G_X(x), G_Y(y)]`, the blocks
 /// Gaussianized by their own models.
+///
+/// In PCA mode the joint model's first layer removes every correlation, those within
+/// each block included, and is charged the null of all `p + q` columns' spurious
+/// correlations. Neither belongs to the mutual information: the layer is credited with
+/// the correlation left within each Gaussianized block (`−½ ln det` of its correlation
+/// matrix, about 0 when the block's model decorrelated it) taken back out and with the
+/// null of the within-block correlations given back, leaving the correlations between
+/// the blocks charged their own null, `p·q/(2n)`. Charged the whole null, the estimate
+/// for two dense 50-D Gaussian blocks was 0.28 nats low. (A random rotation removes
+/// only part of the correlations, and ICA mode comes here only for blocks its models
+/// could not finish, the Swiss roll; both fit the blocks as they are.)
 fn block_gaussianized(
     model_x: &Rbig,
     model_y: &Rbig,
@@ -328,7 +341,11 @@ fn block_gaussianized(
     let gx = model_x.transform(&x)?;
     let gy = model_y.transform(&y)?;
     let joint = concatenate(Axis(1), &[gx.view(), gy.view()]).expect("same number of rows");
-    let model = Rbig::fit_with(params, joint.view())?;
+    let start = (params.rotation() == RotationKind::Pca).then(|| {
+        let within = |g: &Array2<f64>| RotationKind::Pca.variance_null(g.nrows(), g.ncols()).0 - fit_pca(g.t()).2;
+        Start { step: None, null_mean: 0.0, linear_null: within(&gx) + within(&gy) }
+    });
+    let model = Rbig::fit_from(params, joint.view(), start, &mut |_| {})?;
     // The blocks' models made each block's marginals standard normal.
     let contributions = model.log_density(&joint)? - std_normal_log_density(joint.view());
     let se = standard_error(&contributions, model.noise_variance());

@@ -19,7 +19,7 @@ use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer};
 use crate::null::NullModel;
 use crate::numeric::{linearly_dependent, spread_ties};
 use crate::params::{RbigParams, RbigValidParams, Whitening};
-use crate::prestep::{fit_pre_steps, PreSteps, Start, Unmixing};
+use crate::prestep::{apply_start, fit_pre_steps, PreSteps, Start, Unmixing};
 use crate::rotation::RotationKind;
 
 /// Rows on which [`Whitening::Auto`] chooses the start when there are more than twice
@@ -176,9 +176,9 @@ impl Rbig {
         Self::fit_from(params, x, None, &mut |_| {})
     }
 
-    /// Fits, in ICA mode, with the linear step `given` applied before the fitted
-    /// unmixing, its reduction corrected by the given null mean (used to start a joint
-    /// model from its blocks' unmixings).
+    /// Fits with the linear start `given` applied first (in ICA mode, before the fitted
+    /// unmixing), its reduction corrected by the start's null mean: a joint model
+    /// starts from its blocks' unmixings, or from its blocks' whitenings.
     pub(crate) fn fit_from(
         params: &RbigValidParams,
         x: ArrayView2<'_, f64>,
@@ -271,10 +271,20 @@ impl Rbig {
             _ => 0.0,
         };
         let mut rule = StopRule::new(params.patience, params.significance, null);
-        let PreSteps { unmixing, radial, raw_entropies, tc: pre_tc } = if params.rotation.has_pre_steps(n, d) {
-            fit_pre_steps(params, &null, &mut work, given)?
-        } else {
-            PreSteps::default()
+        // A start's `linear_null` is the part of the null of a step that removes every
+        // correlation which the start already took out (spurious correlations within
+        // blocks it whitened). ICA mode's unmixing gets that credit; without it, the
+        // first layer does, when its rotation removes every correlation (principal axes;
+        // a random rotation removes only part of them, and gets none).
+        let has_pre_steps = params.rotation.has_pre_steps(n, d);
+        let first_layer_credit = match &given {
+            Some(start) if !has_pre_steps && params.rotation != RotationKind::Random => start.linear_null,
+            _ => 0.0,
+        };
+        let PreSteps { unmixing, radial, raw_entropies, tc: pre_tc } = match given {
+            _ if has_pre_steps => fit_pre_steps(params, &null, &mut work, given)?,
+            Some(start) => apply_start(start, &mut work)?,
+            None => PreSteps::default(),
         };
         let pre_tc = pre_tc + whitening_tc;
         let mut steps: Vec<Step> =
@@ -330,8 +340,9 @@ impl Rbig {
                 full_steps.push(std::mem::replace(&mut next, shrunk));
             }
             let raw = h_before - h_next.iter().sum::<f64>();
-            let significant = rule.observe(raw);
-            let layer = LayerDiagnostics { tc_reduction: raw - null.mean, raw_reduction: raw, significant };
+            let credited = if index == 0 { raw + first_layer_credit } else { raw };
+            let significant = rule.observe(credited);
+            let layer = LayerDiagnostics { tc_reduction: credited - null.mean, raw_reduction: raw, significant };
             let held_out_stalled = held_out.as_mut().map(|h| {
                 h.advance(&marginal);
                 h.advance(&rotation);

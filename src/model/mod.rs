@@ -238,16 +238,16 @@ impl Rbig {
         }
     }
 
-    /// The model's first linear unmixing step as the start of a joint model, or the
-    /// identity (with null means 0) when it has none.
-    pub(crate) fn unmixing_or_identity(&self) -> Start {
+    /// The model's first linear unmixing step as the start of a joint model (none, with
+    /// null means 0, when it has none).
+    pub(crate) fn unmixing_start(&self) -> Start {
         match self.unmixings().next() {
             Some(u) => {
                 let refinement = if u.is_refined() { refine_null(self.n_train, self.dim).0 } else { 0.0 };
                 let linear_null = self.params.rotation.variance_null(self.n_train, self.dim).0;
-                Start { step: u.clone(), null_mean: linear_null + refinement, linear_null }
+                Start { step: Some(u.clone()), null_mean: linear_null + refinement, linear_null }
             }
-            None => Start { step: Unmixing::identity(self.dim), null_mean: 0.0, linear_null: 0.0 },
+            None => Start { step: None, null_mean: 0.0, linear_null: 0.0 },
         }
     }
 

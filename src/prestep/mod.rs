@@ -22,26 +22,34 @@ use crate::null::NullModel;
 use crate::params::RbigValidParams;
 use refine::refine;
 
-/// A linear step a fit starts from: a joint model starts from its blocks' unmixings.
+/// What a fit starts from: a joint model starts from its blocks' unmixings, and knows
+/// which correlations they (or the blocks' own models) already took out.
 #[derive(Debug, Clone)]
 pub(crate) struct Start {
-    pub(crate) step: Unmixing,
+    /// The linear step applied first, if any.
+    pub(crate) step: Option<Unmixing>,
     /// The null mean its reduction is corrected by: the blocks' own, so that it cancels
     /// exactly against their models' reductions.
     pub(crate) null_mean: f64,
-    /// The variance part of that null mean: the spurious correlations within the blocks,
-    /// which the step removed, so that the unmixing fitted after it cannot find them.
+    /// What the first step that removes every correlation (the fitted unmixing, or a
+    /// first layer on principal axes) is credited: the null of the spurious
+    /// correlations within the blocks, which are gone before it, so that it is charged
+    /// only for those between the blocks.
     pub(crate) linear_null: f64,
 }
 
 impl Start {
-    /// The block-diagonal start of a joint model whose first columns are `self`'s block.
-    pub(crate) fn beside(&self, other: &Start) -> Start {
-        Start {
-            step: self.step.block_diagonal(&other.step),
-            null_mean: self.null_mean + other.null_mean,
-            linear_null: self.linear_null + other.linear_null,
-        }
+    /// The block-diagonal start of a joint model whose first columns are `self`'s block
+    /// of `dim` columns, the rest `other`'s of `other_dim`.
+    pub(crate) fn beside(self, dim: usize, other: Start, other_dim: usize) -> Start {
+        let step = match (self.step, other.step) {
+            (None, None) => None,
+            (a, b) => Some(
+                a.unwrap_or_else(|| Unmixing::identity(dim))
+                    .block_diagonal(&b.unwrap_or_else(|| Unmixing::identity(other_dim))),
+            ),
+        };
+        Start { step, null_mean: self.null_mean + other.null_mean, linear_null: self.linear_null + other.linear_null }
     }
 }
 
@@ -55,6 +63,27 @@ pub(crate) struct PreSteps {
     pub(crate) raw_entropies: Option<Vec<f64>>,
     /// Total correlation the steps removed, bias-corrected.
     pub(crate) tc: f64,
+}
+
+/// A `start` applied to `work` alone, for fits without ICA mode's steps: its reduction
+/// counted as in [`fit_pre_steps`].
+pub(crate) fn apply_start(start: Start, work: &mut Array2<f64>) -> Result<PreSteps> {
+    let Some(step) = start.step else {
+        return Ok(PreSteps { tc: -start.null_mean, ..PreSteps::default() });
+    };
+    let raw = row_entropies(work.view())?;
+    let (_, change) = entropy_change(&step, work, &raw)?;
+    Ok(PreSteps { unmixing: vec![step], radial: None, raw_entropies: Some(raw), tc: change - start.null_mean })
+}
+
+/// Applies the linear `step` to `work`, whose rows' spacing entropies are `before`:
+/// the rows' entropies after it, and the total correlation it removed,
+/// `Σ H(xᵢ) − Σ H(f(x)ᵢ) + ln |det A|`.
+fn entropy_change(step: &Unmixing, work: &mut Array2<f64>, before: &[f64]) -> Result<(Vec<f64>, f64)> {
+    par_forward(step, work.view_mut(), None);
+    let after = row_entropies(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+    let change = before.iter().sum::<f64>() - after.iter().sum::<f64>() + step.ln_abs_det();
+    Ok((after, change))
 }
 
 /// ICA mode's steps before the layers, applied to `work` in place: the `given` linear
@@ -72,23 +101,20 @@ pub(crate) fn fit_pre_steps(
     let mut tc = 0.0;
     let mut steps = Vec::new();
     let mut before = raw.clone();
-    let entropy_change = |step: &Unmixing, work: &mut Array2<f64>, before: &[f64]| {
-        par_forward(step, work.view_mut(), None);
-        let after = row_entropies(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
-        let change = before.iter().sum::<f64>() - after.iter().sum::<f64>() + step.ln_abs_det();
-        Ok::<_, RbigError>((after, change))
-    };
     // The spurious correlations the fitted unmixing removes on Gaussian data: only those
     // the start left (between its blocks: p·q/(2n) of the joint's (p+q)(p+q−1)/(4n)).
     // Charged the joint's whole null, a 50 + 50 Gaussian's mutual information came out
     // 0.23 nats low.
     let mut linear_mean = null.linear_mean;
     if let Some(start) = given {
-        let (after, change) = entropy_change(&start.step, work, &before)?;
-        tc += change - start.null_mean;
+        tc -= start.null_mean;
         linear_mean -= start.linear_null;
-        before = after;
-        steps.push(start.step);
+        if let Some(step) = start.step {
+            let (after, change) = entropy_change(&step, work, &before)?;
+            tc += change;
+            before = after;
+            steps.push(step);
+        }
     }
     let step = Unmixing::fit(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
     params.check_cancelled()?;
