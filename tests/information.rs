@@ -71,6 +71,21 @@ fn wide_gaussian_blocks_are_not_over_corrected() {
     }
 }
 
+/// Independent Gaussian columns: PCA mode keeps no layer and reports a total correlation
+/// of exactly 0. That is the decision that no layer stood out of the noise, and it has
+/// that noise: the standard error is one layer's null standard deviation, not 0.
+#[test]
+fn an_estimate_with_nothing_kept_carries_the_noise_of_the_layer_it_rejected() {
+    use linfa::prelude::*;
+    let params = Rbig::params().whiten(false);
+    let x = common::standard_normal(4000, 3, 5);
+    let tc = total_correlation(&x, &params).unwrap();
+    let model = params.check().unwrap().fit(&linfa::DatasetBase::from(x)).unwrap();
+    assert_eq!((tc.layers(), tc.value()), (0, 0.0));
+    let layer_sd = model.significance_threshold() / model.hyperparameters().significance();
+    assert!((tc.standard_error() - layer_sd).abs() < 1e-12, "{} vs {layer_sd}", tc.standard_error());
+}
+
 #[test]
 fn gaussian_kl_divergences() {
     for name in ["gaussian-d2 KL shift", "gaussian-d2 KL scale", "gaussian-d3 KL shift", "gaussian-d3 KL scale"] {

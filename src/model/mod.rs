@@ -267,10 +267,15 @@ impl Rbig {
     /// reduction carries the spread it shows on Gaussian data of the same size (the null
     /// standard deviation of a layer; of the refinement's search for a refined
     /// unmixing). The estimate's standard errors add it to their sampling variance.
+    /// A model of two or more columns that kept no step still has one: its total
+    /// correlation of 0 is the decision that the first layer's reduction did not stand
+    /// out of that noise (without it, an estimate of 0 reported a standard error of 0).
+    /// One column has no dependence to estimate.
     pub(crate) fn noise_variance(&self) -> f64 {
         let null = NullModel::new(self.n_train, self.dim, self.params.rotation, self.params.knots);
         let refinement = if self.pre_steps().refined { refine_null(self.n_train, self.dim).1.powi(2) } else { 0.0 };
-        self.steps.len() as f64 * null.sd * null.sd + refinement
+        let steps = if self.dim > 1 { self.steps.len().max(1) } else { self.steps.len() };
+        steps as f64 * null.sd * null.sd + refinement
     }
 
     /// The noise-corrected reduction above which a layer counts as significant
