@@ -67,7 +67,10 @@
 //! term misses where the models find little: each kept step's reduction is a difference
 //! of spacing-entropy estimates, and varies on Gaussian data of the same size by the
 //! null standard deviation that the stopping rule uses. So
-//! `SE = √(Var(c)/n + Σ_steps σ²_null)`. The divergence's term covers P's rows; the
+//! `SE = √(Var(c)/n + Σ_steps σ²_null)`, with at least one step for two or more
+//! columns: a model that kept none decided that the first layer did not stand out of
+//! that noise, and its estimate of 0 is no more certain than the decision. The
+//! divergence's term covers P's rows; the
 //! Gaussianizer fitted on Q's rows adds variance it does not count. How well the
 //! standard errors cover the truth on the ground-truth suite is in the README.
 

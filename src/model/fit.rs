@@ -176,9 +176,11 @@ impl Rbig {
         Self::fit_from(params, x, None, &mut |_| {})
     }
 
-    /// Fits with the linear start `given` applied first (in ICA mode, before the fitted
-    /// unmixing), its reduction corrected by the start's null mean: a joint model
-    /// starts from its blocks' unmixings, or from its blocks' whitenings.
+    /// Fits from the start `given`: its linear step applied first (in ICA mode, before
+    /// the fitted unmixing), its reduction corrected by the start's null mean, and its
+    /// credit given to the first step that removes every correlation. A joint model
+    /// starts from its blocks' unmixings, or knows what correlation its Gaussianized
+    /// blocks have left within them.
     pub(crate) fn fit_from(
         params: &RbigValidParams,
         x: ArrayView2<'_, f64>,
@@ -271,11 +273,10 @@ impl Rbig {
             _ => 0.0,
         };
         let mut rule = StopRule::new(params.patience, params.significance, null);
-        // A start's `linear_null` is the part of the null of a step that removes every
-        // correlation which the start already took out (spurious correlations within
-        // blocks it whitened). ICA mode's unmixing gets that credit; without it, the
-        // first layer does, when its rotation removes every correlation (principal axes;
-        // a random rotation removes only part of them, and gets none).
+        // A start's credit (`Start::linear_null`) goes to the first step that removes
+        // every correlation: ICA mode's unmixing, or else the first layer when its
+        // rotation is on principal axes (a random rotation removes only part of them,
+        // and gets none).
         let has_pre_steps = params.rotation.has_pre_steps(n, d);
         let first_layer_credit = match &given {
             Some(start) if !has_pre_steps && params.rotation != RotationKind::Random => start.linear_null,

@@ -32,9 +32,11 @@ pub(crate) struct Start {
     /// exactly against their models' reductions.
     pub(crate) null_mean: f64,
     /// What the first step that removes every correlation (the fitted unmixing, or a
-    /// first layer on principal axes) is credited: the null of the spurious
-    /// correlations within the blocks, which are gone before it, so that it is charged
-    /// only for those between the blocks.
+    /// first layer on principal axes) is credited so that it counts only the
+    /// correlations between the blocks, charged their own null: the null of the
+    /// spurious correlations within the blocks, which are gone before it (their
+    /// unmixings took them out) or which it removes but are no dependence between the
+    /// blocks, less, in the second case, the correlation it finds left within them.
     pub(crate) linear_null: f64,
 }
 
