@@ -95,5 +95,5 @@ pub use error::RbigError;
 pub use linfa::ParamGuard;
 pub use marginal::Knots;
 pub use model::{density_candidates, select, LayerDiagnostics, PreStepSummary, Rbig, Selection, FORMAT_VERSION};
-pub use params::{RbigParams, RbigValidParams, Validation, Whitening};
+pub use params::{MixtureStart, RbigParams, RbigValidParams, Validation, Whitening};
 pub use rotation::RotationKind;

@@ -191,9 +191,10 @@ fn density_options_and_the_held_out_score_are_saved() {
 #[test]
 fn version_3_files_still_load_as_models_of_continuous_data() {
     // Written by the format-3 code (the pinned PCA model before format 4). Format 4
-    // appends the dequantization widths and format 5 the annotations: the same model's
-    // payload is format 3's plus the encodings of `None` (one zero byte) and of absent
-    // annotations (three `None`s and `false`: four zero bytes).
+    // appends the dequantization widths, format 5 the annotations and format 6 the
+    // mixture start: the same model's payload is format 3's plus the encodings of `None`
+    // (one zero byte), of absent annotations (three `None`s and `false`: four zero bytes)
+    // and of `None` again.
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v3.rbig");
     let (model, version) = Rbig::load_with_format(path).unwrap();
     assert_eq!(version, 3);
@@ -202,24 +203,41 @@ fn version_3_files_still_load_as_models_of_continuous_data() {
     let current = model.to_bytes();
     assert_eq!(&current[..8], &v3[..8]);
     assert_eq!(u32::from_le_bytes(current[8..12].try_into().unwrap()), rbig::FORMAT_VERSION);
-    assert_eq!(current[24..current.len() - 5], v3[24..]);
-    assert_eq!(current[current.len() - 5..], [0; 5]);
+    assert_eq!(current[24..current.len() - 6], v3[24..]);
+    assert_eq!(current[current.len() - 6..], [0; 6]);
     assert_eq!(Rbig::from_bytes(&current).unwrap(), model);
 }
 
 #[test]
 fn version_4_files_still_load_without_annotations() {
     // Written by the format-4 code (the pinned PCA model before format 5): no names, no
-    // reference scores, no held-out curve, no whitening; its payload is format 5's less
-    // four zero bytes, and it scores as the pinned model of the same data does.
+    // reference scores, no held-out curve, no whitening; its payload is format 6's less
+    // five zero bytes, and it scores as the pinned model of the same data does.
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v4.rbig");
     let (model, version) = Rbig::load_with_format(path).unwrap();
     assert_eq!(version, 4);
     assert_eq!((model.column_names(), model.tail_probability(0.0), model.held_out_curve()), (None, None, None));
     let v4 = std::fs::read(path).unwrap();
     let current = model.to_bytes();
-    assert_eq!(current[24..current.len() - 4], v4[24..]);
-    assert_eq!(current[current.len() - 4..], [0, 0, 0, 0]);
+    assert_eq!(current[24..current.len() - 5], v4[24..]);
+    assert_eq!(current[current.len() - 5..], [0; 5]);
+    let pinned = Rbig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pinned/pca.rbig")).unwrap();
+    let x = ndarray::array![[0.3, 1.2, -0.4], [-1.1, 0.9, 2.0], [0.0, 0.0, 0.0]];
+    assert_eq!(model.log_density(&x).unwrap(), pinned.log_density(&x).unwrap());
+}
+
+#[test]
+fn version_5_files_still_load_without_a_mixture_start() {
+    // Written by the format-5 code (the pinned PCA model before format 6): its payload is
+    // format 6's less the one zero byte of `None`, and it scores as the pinned model does.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v5.rbig");
+    let (model, version) = Rbig::load_with_format(path).unwrap();
+    assert_eq!(version, 5);
+    assert_eq!(model.pre_steps().mixture_components, 0);
+    let v5 = std::fs::read(path).unwrap();
+    let current = model.to_bytes();
+    assert_eq!(current[24..current.len() - 1], v5[24..]);
+    assert_eq!(current[current.len() - 1], 0);
     let pinned = Rbig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pinned/pca.rbig")).unwrap();
     let x = ndarray::array![[0.3, 1.2, -0.4], [-1.1, 0.9, 2.0], [0.0, 0.0, 0.0]];
     assert_eq!(model.log_density(&x).unwrap(), pinned.log_density(&x).unwrap());

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use rbig::information::Units;
-use rbig::{Knots, RotationKind, Whitening};
+use rbig::{Knots, MixtureStart, RotationKind, Whitening};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -160,11 +160,18 @@ pub(crate) enum Command {
         #[arg(long)]
         dequantize: bool,
         /// Fit for density estimation: compare PCA, random and ICA rotations, each with
-        /// `auto` and `smooth` knots, and ICA with `smooth` knots after a whitening, on a
-        /// fifth of the rows held out, choosing each one's depth there too, and refit the
-        /// best on all rows (about eight fits). Replaces --rotation, --knots and --whiten.
-        #[arg(long, conflicts_with_all = ["rotation", "knots", "whiten"])]
+        /// `auto` and `smooth` knots, and ICA with `smooth` knots after a whitening or
+        /// after a Gaussian mixture, on a fifth of the rows held out, choosing each one's
+        /// depth there too, and refit the best on all rows (about nine fits). Replaces
+        /// --rotation, --knots, --whiten and --mixture.
+        #[arg(long, conflicts_with_all = ["rotation", "knots", "whiten", "mixture"])]
         density: bool,
+        /// Start with a Gaussian mixture's Rosenblatt transform, the layers refining it:
+        /// for data made of clusters. `--mixture` (or `--mixture=bic`) lets BIC choose the
+        /// number of components; `--mixture=K` fixes it. Replaces the whitening. For a
+        /// density: pair it with held-out depth selection (`--density` tries it).
+        #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "bic", value_parser = parse_mixture)]
+        mixture: Option<MixtureStart>,
         /// Start with an exact affine whitening (the data's mean and covariance), after
         /// which columns that look Gaussian get affine maps: `--whiten` (or
         /// `--whiten=always`), `--whiten=never`, or `auto`, which fits both and keeps the
@@ -418,4 +425,15 @@ fn parse_size_px(text: &str) -> Result<(u32, u32), String> {
         return Err(bad());
     }
     Ok((w, h))
+}
+
+/// `--mixture`'s value: `bic` or a number of components (at least 1).
+fn parse_mixture(s: &str) -> Result<MixtureStart, String> {
+    if s.eq_ignore_ascii_case("bic") {
+        return Ok(MixtureStart::Bic);
+    }
+    match s.parse::<usize>() {
+        Ok(k) if k >= 1 => Ok(MixtureStart::Components(k)),
+        _ => Err(format!("expected `bic` or a number of components (at least 1), got `{s}`")),
+    }
 }

@@ -143,8 +143,8 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             .map_err(|e| Failure { message: format!("--threads {n}: {e}"), code: 1 })?;
     }
     match cli.command {
-        Command::Fit { data, cols, output, rotation, fit: args, dequantize, density, whiten, force } => {
-            let params = builder(rotation, &args).whitening(whiten);
+        Command::Fit { data, cols, output, rotation, fit: args, dequantize, density, whiten, mixture, force } => {
+            let params = builder(rotation, &args).whitening(whiten).mixture(mixture.unwrap_or_default());
             fit(&data, &cols, &output, params, &args, dequantize, density, force, quiet)
         }
         Command::Transform { model, data, cols, out } => {

@@ -138,6 +138,7 @@ pub(crate) fn fit_json(model: &Rbig, seconds: f64) -> Value {
         summary["rotation"] = rotation_json(model);
         summary["knots"] = knots_json(model.hyperparameters().knots());
         summary["whiten"] = json!(model.hyperparameters().whiten());
+        summary["mixture_components"] = json!(model.pre_steps().mixture_components);
     }
     if let Some(w) = model.dequantization_widths() {
         summary["dequantized_widths"] = json!(w);
@@ -157,6 +158,7 @@ pub(crate) fn info_json(model: &Rbig, format_version: u32) -> Value {
         "unmixing_steps": pre.unmixing_steps,
         "refined": pre.refined,
         "radial": pre.radial,
+        "mixture_components": pre.mixture_components,
         "tc_reduction": pre.tc_reduction,
     });
     info["entropy"] = json!(model.entropy());

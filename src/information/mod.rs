@@ -200,8 +200,21 @@ impl InformationEstimate {
     }
 }
 
+/// `params` validated, refusing a mixture start: its in-sample gain has no null
+/// distribution to correct an estimate by, and the estimators' noise model assumes none.
+fn checked(params: &RbigParams) -> Result<&RbigValidParams> {
+    let valid = params.check_ref()?;
+    if valid.mixture() != crate::MixtureStart::Off {
+        return Err(RbigError::InvalidParameter {
+            name: "mixture",
+            reason: "is for density estimation: the information estimators do not use it".into(),
+        });
+    }
+    Ok(valid)
+}
+
 fn fit(x: ArrayView2<'_, f64>, params: &RbigParams) -> Result<Rbig> {
-    Rbig::fit_with(params.check_ref()?, x)
+    Rbig::fit_with(checked(params)?, x)
 }
 
 /// Total correlation (multi-information) of `x`: how much the joint entropy falls short
@@ -221,7 +234,7 @@ pub fn total_correlation<S: Data<Elem = f64>>(
     params: &RbigParams,
 ) -> Result<InformationEstimate> {
     let as_given = total_correlation_of(x.view(), params)?;
-    let valid = params.check_ref()?;
+    let valid = checked(params)?;
     match copula_front(x.view(), valid)? {
         None => Ok(as_given),
         Some(z) => Ok(preferring_scores(as_given, total_correlation_of(z.view(), params)?, valid.significance)),
@@ -279,7 +292,7 @@ pub fn mutual_information<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     if x.nrows() != y.nrows() {
         return Err(RbigError::RowMismatch { first: x.nrows(), second: y.nrows() });
     }
-    let params = params.check_ref()?;
+    let params = checked(params)?;
     let joint = concatenate(Axis(1), &[x.view(), y.view()]).expect("same number of rows");
     let as_given = mutual_information_of(joint.view(), x.ncols(), params)?;
     match copula_front(joint.view(), params)? {
@@ -401,7 +414,7 @@ pub fn kl_divergence<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     // The marginal part rests on one entropy estimate per column, each as noisy as a
     // Gaussian column's estimated negentropy: the contributions do not see that noise
     // (with P = Q and no layer kept they are constant).
-    let valid = params.check_ref()?;
+    let valid = checked(params)?;
     let null = NullModel::new(z.nrows(), z.ncols(), valid.rotation(), valid.knots());
     let marginal_noise = z.ncols() as f64 * null.negentropy_sd.powi(2);
     let se = standard_error(&contributions, model.noise_variance() + marginal_noise);
@@ -462,7 +475,7 @@ fn std_normal_log_density(z: ArrayView2<'_, f64>) -> Array1<f64> {
 /// Gaussianization fitted on that column with the knot rule of `params`.
 fn marginal_log_densities(x: ArrayView2<'_, f64>, params: &RbigParams) -> Result<Array1<f64>> {
     let mut work = x.t().as_standard_layout().into_owned();
-    let (marginal, _) = MarginalGaussianizer::fit(work.view(), params.check_ref()?.knots())?;
+    let (marginal, _) = MarginalGaussianizer::fit(work.view(), checked(params)?.knots())?;
     let mut log_p = Array1::zeros(x.nrows());
     par_forward(&marginal, work.view_mut(), Some(log_p.view_mut()));
     add_std_normal_ln_pdf(work.view(), log_p.view_mut());

@@ -19,7 +19,8 @@
 //! scoring discrete data needs no pasted list; versions 1 to 3 read as models of
 //! continuous data. Version 5 appends the annotations (column names, quantiles of the
 //! training log-densities, the held-out score per depth, the whitening parameter);
-//! older files read without them.
+//! older files read without them. Version 6 appends the Gaussian-mixture start
+//! (`None` without one); older files read as models without it.
 //!
 //! All encoding lives here, behind the version number, so the payload encoding can
 //! change (bincode is unmaintained) without breaking saved models. Loading checks every
@@ -38,12 +39,12 @@ use crate::error::{RbigError, Result};
 use crate::io::io_error;
 use crate::marginal::{Knots, MarginalGaussianizer};
 use crate::params::RbigValidParams;
-use crate::prestep::{Radial, Unmixing};
+use crate::prestep::{Mixture, Radial, Unmixing};
 use crate::rotation::{Rotation, RotationKind};
 
 const MAGIC: &[u8; 8] = b"RBIGMODL";
 /// The model-file format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 const HEADER_LEN: usize = 24;
 
 fn config() -> impl bincode::config::Config {
@@ -100,14 +101,16 @@ fn from_bytes_versioned(bytes: &[u8]) -> Result<(Rbig, u32)> {
     let none = Annotations::default;
     let decoded = match version {
         1 => bincode::serde::decode_from_slice::<RbigV1, _>(payload, config())
-            .map(|(m, used)| ((m.into(), None, none()), used)),
+            .map(|(m, used)| ((m.into(), None, none(), None), used)),
         2 | 3 => bincode::serde::decode_from_slice::<ModelV3, _>(payload, config())
-            .map(|(m, used)| ((m, None, none()), used)),
+            .map(|(m, used)| ((m, None, none(), None), used)),
         4 => bincode::serde::decode_from_slice::<ModelV4, _>(payload, config())
-            .map(|((m, widths), used)| ((m, widths, none()), used)),
+            .map(|((m, widths), used)| ((m, widths, none(), None), used)),
+        5 => bincode::serde::decode_from_slice::<ModelV5, _>(payload, config())
+            .map(|((m, widths, annotations), used)| ((m, widths, annotations, None), used)),
         _ => bincode::serde::decode_from_slice(payload, config()),
     };
-    let (stored, used): (ModelV5, usize) =
+    let (stored, used): (ModelV6, usize) =
         decoded.map_err(|e| RbigError::CorruptModel(format!("cannot decode the model: {e}")))?;
     if used != payload.len() {
         return Err(RbigError::CorruptModel(format!("{} trailing bytes after the model", payload.len() - used)));
@@ -119,6 +122,8 @@ fn from_bytes_versioned(bytes: &[u8]) -> Result<(Rbig, u32)> {
 type ModelV4 = (ModelV3, Option<Vec<f64>>);
 /// Format 5: format 4's, then the annotations.
 type ModelV5 = (ModelV3, Option<Vec<f64>>, Annotations);
+/// Format 6: format 5's, then the mixture start.
+type ModelV6 = (ModelV3, Option<Vec<f64>>, Annotations, Option<Mixture>);
 
 /// Format 1: parameters without the density options (validation, shrinkage), and no
 /// held-out score. Still read, as a model fitted with neither.
@@ -162,6 +167,7 @@ impl From<RbigV1> for ModelV3 {
                 shrinkage: 1.0,
                 memory_limit: None,
                 whitening: crate::Whitening::Never,
+                mixture: crate::MixtureStart::Off,
                 cancel: None,
             },
             unmixing: m.unmixing,
@@ -221,21 +227,25 @@ impl Serialize for Rbig {
                 marginal_entropies: self.marginal_entropies.clone(),
                 held_out_log_likelihood: self.held_out_log_likelihood,
             };
-        (stored, &self.dequantization, &self.annotations).serialize(serializer)
+        let mixture = match self.steps.first() {
+            Some(Step::Mixture(m)) => Some(m),
+            _ => None,
+        };
+        (stored, &self.dequantization, &self.annotations, mixture).serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Rbig {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        Rbig::try_from(ModelV5::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+        Rbig::try_from(ModelV6::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 
-impl TryFrom<ModelV5> for Rbig {
+impl TryFrom<ModelV6> for Rbig {
     type Error = String;
 
     /// The one list of steps from the stored layout, checked (see `Rbig::validate`).
-    fn try_from((mut m, dequantization, annotations): ModelV5) -> std::result::Result<Self, String> {
+    fn try_from((mut m, dequantization, annotations, mixture): ModelV6) -> std::result::Result<Self, String> {
         m.params = m.params.with_whitening(if annotations.whitened {
             crate::Whitening::Always
         } else {
@@ -252,7 +262,14 @@ impl TryFrom<ModelV5> for Rbig {
             Some(rotation) => Ok(Step::Layer(Layer { marginal: l.marginal, rotation })),
             None => Err("only the last layer may lack a rotation".to_string()),
         });
-        let pre = m.unmixing.into_iter().map(Step::Unmixing).chain(m.radial.map(Step::Radial)).map(Ok);
+        m.params.mixture =
+            mixture.as_ref().map_or(crate::MixtureStart::Off, |m| crate::MixtureStart::Components(m.components()));
+        let pre = mixture
+            .map(Step::Mixture)
+            .into_iter()
+            .chain(m.unmixing.into_iter().map(Step::Unmixing))
+            .chain(m.radial.map(Step::Radial))
+            .map(Ok);
         let model = Rbig {
             dim: m.dim,
             n_train: m.n_train,

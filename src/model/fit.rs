@@ -5,7 +5,7 @@
 
 use linfa::prelude::*;
 use linfa::DatasetBase;
-use ndarray::{Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
+use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -18,8 +18,8 @@ use crate::error::{RbigError, Result};
 use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer};
 use crate::null::NullModel;
 use crate::numeric::{linearly_dependent, spread_ties};
-use crate::params::{RbigParams, RbigValidParams, Whitening};
-use crate::prestep::{apply_start, fit_pre_steps, PreSteps, Start, Unmixing};
+use crate::params::{MixtureStart, RbigParams, RbigValidParams, Whitening};
+use crate::prestep::{apply_start, fit_mixture, fit_pre_steps, Components, Mixture, PreSteps, Start, Unmixing};
 use crate::rotation::RotationKind;
 
 /// Rows on which [`Whitening::Auto`] chooses the start when there are more than twice
@@ -120,6 +120,10 @@ impl Rbig {
         if params.whitening != Whitening::Auto {
             return fit(params, x, true);
         }
+        // A mixture does not change under affine maps: the whitening would add nothing.
+        if params.mixture != MixtureStart::Off {
+            return fit(&params.with_whitening(Whitening::Never), x, true);
+        }
         let (raw, whitened) = (params.with_whitening(Whitening::Never), params.with_whitening(Whitening::Always));
         let (n, d) = x.dim();
         if n > 2 * PILOT_ROWS {
@@ -205,23 +209,29 @@ impl Rbig {
     /// `held_out`'s configuration and depth fitted on all of `x` (after the linear step
     /// `given`, as in [`Rbig::fit_from`]).
     pub(crate) fn refit(held_out: &Self, x: ArrayView2<'_, f64>, given: Option<Start>) -> Result<Self> {
-        let depth = Some(held_out.diagnostics.len());
-        let mut model = Self::fit_layers(&held_out.params, x, given, &mut |_| {}, depth)?;
+        let mut model = Self::fit_layers(&held_out.params, x, given, &mut |_| {}, Some(held_out))?;
         model.held_out_log_likelihood = held_out.held_out_log_likelihood;
         model.annotations.held_out_curve.clone_from(&held_out.annotations.held_out_curve);
         Ok(model)
     }
 
     /// The fit itself: with rows held out when `params` ask for validation and no
-    /// `depth` is given; with exactly `depth` rotating layers (fewer only if the layers
-    /// start to cycle) when it is.
+    /// `held_out` model is given; as a refit of `held_out` when it is: with exactly its
+    /// number of rotating layers (fewer only if the layers start to cycle), and its
+    /// mixture start (if any) as EM's starting point, so that the refit settles on the
+    /// mixture the held-out rows scored, not on another local optimum.
     fn fit_layers(
         params: &RbigValidParams,
         x: ArrayView2<'_, f64>,
         given: Option<Start>,
         observer: &mut dyn FnMut(&LayerDiagnostics),
-        depth: Option<usize>,
+        held_out_fit: Option<&Self>,
     ) -> Result<Self> {
+        let depth = held_out_fit.map(|m| m.diagnostics.len());
+        let warm_start = held_out_fit.and_then(|m| match m.steps.first() {
+            Some(Step::Mixture(mixture)) => Some(mixture),
+            _ => None,
+        });
         let (n, d) = x.dim();
         if d == 0 {
             return Err(RbigError::NoColumns);
@@ -263,6 +273,11 @@ impl Rbig {
             return Err(RbigError::Degenerate { layer: 0 });
         }
         let null = NullModel::new(n, d, params.rotation, params.knots);
+        let (mixture, mixture_tc) = match fit_start_mixture(params, &mut work, warm_start)? {
+            Some((m, raw, tc)) => (Some((m, raw)), tc),
+            None => (None, 0.0),
+        };
+        let (mixture, mixture_raw) = mixture.unzip();
         let (whitening, whitened_raw) = whitening.unzip();
         // The whitening's reduction, as a linear step's: Σ H(xᵢ) − Σ H(wᵢ) + ln |det A|.
         let whitening_tc = match (&whitening, &whitened_raw) {
@@ -287,9 +302,13 @@ impl Rbig {
             Some(start) => apply_start(start, &mut work)?,
             None => PreSteps::default(),
         };
-        let pre_tc = pre_tc + whitening_tc;
-        let mut steps: Vec<Step> =
-            whitening.into_iter().chain(unmixing).map(Step::Unmixing).chain(radial.map(Step::Radial)).collect();
+        let pre_tc = pre_tc + whitening_tc + mixture_tc;
+        let mut steps: Vec<Step> = mixture
+            .map(Step::Mixture)
+            .into_iter()
+            .chain(whitening.into_iter().chain(unmixing).map(Step::Unmixing))
+            .chain(radial.map(Step::Radial))
+            .collect();
         let (mut marginal, mut h_input) = MarginalGaussianizer::fit(work.view(), params.knots).map_err(|c| {
             if steps.is_empty() {
                 return c.into();
@@ -315,7 +334,7 @@ impl Rbig {
             }
             h.observe(0, &marginal);
         }
-        let raw_entropies = whitened_raw.or(raw_entropies).unwrap_or_else(|| h_input.clone());
+        let raw_entropies = mixture_raw.or(whitened_raw).or(raw_entropies).unwrap_or_else(|| h_input.clone());
         let marginal_entropies: Vec<f64> = raw_entropies.iter().map(|h| h - null.entropy_bias).collect();
         // Layer k's reduction is Σ H(after its marginal step) − Σ H(after its rotation).
         // The first term is Ĥ(input) + mean ln g'(input) (change of variables), the second
@@ -388,10 +407,15 @@ impl Rbig {
             whitened: params.whiten(),
             ..Default::default()
         };
+        let mut params = params.clone();
+        if let Some(Step::Mixture(m)) = steps.first() {
+            // What BIC chose, so that a refit on all rows fits the same size.
+            params.mixture = MixtureStart::Components(m.components());
+        }
         let model = Self {
             dim: d,
             n_train: n,
-            params: params.clone(),
+            params,
             steps,
             output: last,
             pre_tc,
@@ -406,6 +430,31 @@ impl Rbig {
         model.validate().map_err(|reason| RbigError::NumericOverflow { reason })?;
         Ok(model)
     }
+}
+
+/// The mixture start `params` ask for, fitted to `work` (by EM from `warm_start` if
+/// given) and applied to it in place, with the rows' spacing entropies before it and the
+/// total correlation it removed, `Σ H(xᵢ) − Σ H(zᵢ) + mean ln |det J|` (in-sample: no
+/// null corrects it).
+fn fit_start_mixture(
+    params: &RbigValidParams,
+    work: &mut Array2<f64>,
+    warm_start: Option<&Mixture>,
+) -> Result<Option<(Mixture, Vec<f64>, f64)>> {
+    let components = match (params.mixture, warm_start) {
+        (MixtureStart::Off, _) => return Ok(None),
+        (_, Some(m)) => Components::From(m),
+        (MixtureStart::Bic, None) => Components::Bic,
+        (MixtureStart::Components(k), None) => Components::Fixed(k),
+    };
+    let raw = row_entropies(work.view())?;
+    let mixture = fit_mixture(work.view(), components, params.seed).ok_or(RbigError::Degenerate { layer: 0 })?;
+    params.check_cancelled()?;
+    let mut log_det = Array1::zeros(work.ncols());
+    par_forward(&mixture, work.view_mut(), Some(log_det.view_mut()));
+    let after = row_entropies(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+    let tc = raw.iter().sum::<f64>() - after.iter().sum::<f64>() + log_det.mean().unwrap_or(0.0);
+    Ok(Some((mixture, raw, tc)))
 }
 
 impl RbigValidParams {

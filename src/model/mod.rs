@@ -26,7 +26,7 @@ use crate::error::{RbigError, Result};
 use crate::marginal::MarginalGaussianizer;
 use crate::null::NullModel;
 use crate::params::{RbigParams, RbigValidParams};
-use crate::prestep::{refine_null, Radial, Start, Unmixing};
+use crate::prestep::{refine_null, Mixture, Radial, Start, Unmixing};
 use crate::rotation::Rotation;
 
 /// Most training rows a model file may claim: 2⁴⁰, 8 TB per column, beyond any fit.
@@ -38,6 +38,8 @@ const MAX_TRAIN_ROWS: usize = 1 << 40;
 /// implementation of [`Bijector`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Step {
+    /// A Gaussian mixture's Rosenblatt transform, first when there is one.
+    Mixture(Mixture),
     /// A linear unmixing before the layers (ICA mode).
     Unmixing(Unmixing),
     /// A radial Gaussianization before the layers (ICA mode).
@@ -49,6 +51,7 @@ pub(crate) enum Step {
 impl Step {
     fn bijector(&self) -> &dyn Bijector {
         match self {
+            Step::Mixture(m) => m,
             Step::Unmixing(u) => u,
             Step::Radial(r) => r,
             Step::Layer(l) => l,
@@ -90,7 +93,7 @@ pub struct LayerDiagnostics {
     pub significant: bool,
 }
 
-/// What ICA mode fitted before the layers (nothing in the other modes); see
+/// What was fitted before the layers: ICA mode's steps, a mixture start; see
 /// [`Rbig::pre_steps`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PreStepSummary {
@@ -101,6 +104,9 @@ pub struct PreStepSummary {
     pub refined: bool,
     /// Whether a radial Gaussianization was kept.
     pub radial: bool,
+    /// Components of the Gaussian-mixture start ([`crate::RbigParams::mixture`]); 0
+    /// without one.
+    pub mixture_components: usize,
     /// Total correlation these steps removed (nats), bias-corrected: the part of
     /// [`Rbig::total_correlation`] that is not in [`Rbig::diagnostics`].
     pub tc_reduction: f64,
@@ -234,6 +240,10 @@ impl Rbig {
             unmixing_steps: self.unmixings().count(),
             refined: self.unmixings().any(Unmixing::is_refined),
             radial: self.steps.iter().any(|s| matches!(s, Step::Radial(_))),
+            mixture_components: match self.steps.first() {
+                Some(Step::Mixture(m)) => m.components(),
+                _ => 0,
+            },
             tc_reduction: self.pre_tc,
         }
     }
@@ -338,6 +348,15 @@ impl Rbig {
         let first_layer = self.steps.iter().position(|s| matches!(s, Step::Layer(_))).unwrap_or(self.steps.len());
         if self.steps[first_layer..].iter().any(|s| !matches!(s, Step::Layer(_))) {
             return Err("a step before the layers comes after one".into());
+        }
+        let mixture_elsewhere = self.steps.iter().skip(1).any(|s| matches!(s, Step::Mixture(_)));
+        let mixture_params = match (self.steps.first(), self.params.mixture) {
+            (Some(Step::Mixture(m)), crate::MixtureStart::Components(k)) => m.components() == k,
+            (Some(Step::Mixture(_)), _) => false,
+            (_, mixture) => mixture == crate::MixtureStart::Off,
+        };
+        if mixture_elsewhere || !mixture_params {
+            return Err("the mixture start does not match the model".into());
         }
         if self.steps.iter().filter(|s| matches!(s, Step::Radial(_))).count() > 1 || !self.pre_tc.is_finite() {
             return Err("the steps before the layers do not match the model".into());

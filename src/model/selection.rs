@@ -11,7 +11,7 @@ use ndarray::{ArrayBase, Data, Ix2};
 use super::Rbig;
 use crate::error::{RbigError, Result};
 use crate::marginal::Knots;
-use crate::params::{RbigParams, RbigValidParams, Validation};
+use crate::params::{MixtureStart, RbigParams, RbigValidParams, Validation};
 use crate::rotation::RotationKind;
 use linfa::ParamGuard;
 use rayon::prelude::*;
@@ -22,15 +22,16 @@ use rayon::prelude::*;
 const SHRINKAGE: f64 = 0.5;
 
 /// The configurations [`Rbig::fit_density`] compares: PCA, random and ICA rotations,
-/// each with [`Knots::Auto`] and [`Knots::Smooth`] maps and no whitening, then ICA with
+/// each with [`Knots::Auto`] and [`Knots::Smooth`] maps and no whitening; ICA with
 /// smooth maps after a whitening start ([`RbigParams::whitening`]: for tables whose
 /// columns are near-linear functions of others, and the candidate that is one Gaussian
-/// when nothing else pays); all in half steps ([`RbigParams::shrinkage`] 0.5), the depth
-/// chosen on 20 % of the rows held out.
+/// when nothing else pays); and ICA with smooth maps after a Gaussian-mixture start
+/// ([`RbigParams::mixture`], its size by BIC: for data made of clusters). All in half
+/// steps ([`RbigParams::shrinkage`] 0.5), the depth chosen on 20 % of the rows held out.
 ///
 /// ```
 /// let candidates = rbig::density_candidates();
-/// assert_eq!(candidates.len(), 7);
+/// assert_eq!(candidates.len(), 8);
 /// ```
 pub fn density_candidates() -> Vec<RbigParams> {
     let half_steps = |p: RbigParams| p.shrinkage(SHRINKAGE).validation(Validation::default());
@@ -41,6 +42,9 @@ pub fn density_candidates() -> Vec<RbigParams> {
         }
     }
     out.push(half_steps(Rbig::params().rotation(RotationKind::Ica).knots(Knots::Smooth).whiten(true)));
+    out.push(half_steps(
+        Rbig::params().rotation(RotationKind::Ica).knots(Knots::Smooth).whiten(false).mixture(MixtureStart::Bic),
+    ));
     out
 }
 

@@ -4,11 +4,13 @@
 //! log-determinant of their Jacobian, and each is kept only when it removes total
 //! correlation beyond the estimator's noise.
 
+mod mixture;
 mod radial;
 mod refine;
 mod refine_null;
 mod unmixing;
 
+pub(crate) use mixture::{fit_mixture, Components, Mixture};
 pub(crate) use radial::Radial;
 pub(crate) use refine_null::refine_null;
 pub(crate) use unmixing::Unmixing;
