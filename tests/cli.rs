@@ -732,3 +732,25 @@ fn the_whitening_start_is_asked_for_and_recorded() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("possible values: never, always, auto"));
 }
+
+/// `--mixture` alone lets BIC choose, `--mixture=K` fixes the size; both are recorded,
+/// and a mixture start with a forced whitening or a size of 0 is refused by name.
+#[test]
+fn the_mixture_start_is_asked_for_and_recorded() {
+    let dir = Dir::new("mixture");
+    let (train, _) = banana_files(&dir);
+    let model = dir.path("m.rbig");
+    let components = |args: &[&dyn AsRef<std::ffi::OsStr>]| {
+        ok(&rbig(args));
+        json(&rbig(&[&"info", &model]))["pre_steps"]["mixture_components"].as_u64().unwrap()
+    };
+    assert!(components(&[&"fit", &"--mixture", &train, &"-o", &model, &"-q"]) >= 1);
+    assert_eq!(components(&[&"fit", &train, &"--mixture=3", &"-o", &model, &"--force", &"-q"]), 3);
+    assert_eq!(components(&[&"fit", &train, &"-o", &model, &"--force", &"-q"]), 0);
+    let zero = rbig(&[&"fit", &train, &"--mixture=0", &"-o", &model, &"--force"]);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("expected `bic` or a number of components"));
+    let both = rbig(&[&"fit", &train, &"--mixture", &"--whiten", &"-o", &model, &"--force"]);
+    assert!(!both.status.success());
+    assert!(String::from_utf8_lossy(&both.stderr).contains("mixture"), "{}", String::from_utf8_lossy(&both.stderr));
+}

@@ -84,13 +84,19 @@ class RBIG(*_BASES):
     density : bool, default=False
         Choose the rotation, knots, whitening and depth for density estimation on a
         fifth of the rows held out (the command-line tool's ``fit --density``): about
-        eight fits. ``rotation``, ``knots`` and ``whiten`` are then ignored.
+        nine fits. ``rotation``, ``knots``, ``whiten`` and ``mixture`` are then ignored.
     whiten : bool or "auto", default="auto"
         Start with an exact affine whitening (the data's mean and covariance, floored
         at 1e-6 of each variance), after which columns that look Gaussian get affine
         maps, so that the model starts where one Gaussian ends. ``"auto"`` fits both
         starts and keeps the one expected to score new rows better; a fitted (or
         loaded) estimator's ``model_.hyperparameters["whiten"]`` says which it kept.
+    mixture : None, "bic" or int, default=None
+        Start with the Rosenblatt transform of a Gaussian mixture (full covariances,
+        fitted by EM; ``"bic"`` chooses the number of components, an int fixes it), the
+        layers refining it: for data made of clusters. Replaces the whitening (it needs
+        ``whiten`` "auto" or False). ``model_.hyperparameters["mixture"]`` gives the
+        number of components fitted.
 
     Attributes
     ----------
@@ -126,13 +132,15 @@ class RBIG(*_BASES):
     """
 
     def __init__(self, rotation: str = "pca", max_layers: Optional[int] = None, knots: Union[str, int] = "auto",
-                 random_state: Any = None, density: bool = False, whiten: Union[bool, str] = "auto"):
+                 random_state: Any = None, density: bool = False, whiten: Union[bool, str] = "auto",
+                 mixture: Union[None, str, int] = None):
         self.rotation = rotation
         self.max_layers = max_layers
         self.knots = knots
         self.random_state = random_state
         self.density = density
         self.whiten = whiten
+        self.mixture = mixture
 
     # -- fitting -----------------------------------------------------------------------
 
@@ -153,7 +161,8 @@ class RBIG(*_BASES):
             raise DataError(f"need at least {d + 1} rows (samples) to fit {d} column(s), got n_samples = {n}")
         model = _rbig.Model.fit(x, rotation=self.rotation, max_layers=_count("max_layers", self.max_layers),
                                 knots=_knots(self.knots), seed=_seed(self.random_state), density=bool(self.density),
-                                names=_storable(names), whiten=_whiten(self.whiten))
+                                names=_storable(names), whiten=_whiten(self.whiten),
+                                mixture=_mixture(self.mixture))
         self._set_fitted(model, names)
         return self
 
@@ -285,7 +294,8 @@ class RBIG(*_BASES):
         p = model.hyperparameters
         density = p["validation_fraction"] is not None
         est = cls(rotation=p["rotation"], max_layers=p["max_layers"], knots=p["knots"],
-                  random_state=p["seed"], density=density, whiten=p["whiten"] and not density)
+                  random_state=p["seed"], density=density, whiten=p["whiten"] and not density,
+                  mixture=None if density else p["mixture"])
         names = model.column_names
         est._set_fitted(model, None if names is None else np.asarray(names, dtype=object))
         return est
@@ -333,6 +343,16 @@ def _check_feature_names(est: RBIG, X: Any) -> None:
         if not unexpected and not missing:
             message += "Feature names must be in the same order as they were in fit.\n"
         raise ValueError(message)
+
+
+def _mixture(mixture: Any) -> Union[None, str, int]:
+    """``mixture`` as the binding takes it: None, "bic" or a positive number of components."""
+    if mixture is None or (isinstance(mixture, str) and mixture == "bic"):
+        return mixture
+    if isinstance(mixture, (int, np.integer)) and not isinstance(mixture, (bool, np.bool_)) and mixture >= 1:
+        return int(mixture)
+    raise ParameterError(f"invalid parameter `mixture`: expected None, 'bic' or a number of components (at least 1), "
+                         f"got {mixture!r}")
 
 
 def _whiten(whiten: Any) -> Optional[bool]:

@@ -83,7 +83,7 @@ pub(crate) fn entropy(
     units: &str,
 ) -> PyResult<Estimate> {
     let x = x.as_array();
-    estimate(py, FitArgs { rotation, max_layers, knots, seed, whiten: Some(false) }, units, |p| {
+    estimate(py, FitArgs { rotation, max_layers, knots, seed, whiten: Some(false), mixture: None }, units, |p| {
         information::entropy(&x, p)
     })
 }
@@ -101,7 +101,7 @@ pub(crate) fn total_correlation(
     units: &str,
 ) -> PyResult<Estimate> {
     let x = x.as_array();
-    estimate(py, FitArgs { rotation, max_layers, knots, seed, whiten: Some(false) }, units, |p| {
+    estimate(py, FitArgs { rotation, max_layers, knots, seed, whiten: Some(false), mixture: None }, units, |p| {
         information::total_correlation(&x, p)
     })
 }
@@ -121,7 +121,7 @@ pub(crate) fn mutual_information(
     units: &str,
 ) -> PyResult<Estimate> {
     let (x, y) = (x.as_array(), y.as_array());
-    estimate(py, FitArgs { rotation, max_layers, knots, seed, whiten: Some(false) }, units, |p| {
+    estimate(py, FitArgs { rotation, max_layers, knots, seed, whiten: Some(false), mixture: None }, units, |p| {
         information::mutual_information(&x, &y, p)
     })
 }
@@ -141,7 +141,7 @@ pub(crate) fn kl_divergence(
     units: &str,
 ) -> PyResult<Estimate> {
     let (p, q) = (p.as_array(), q.as_array());
-    estimate(py, FitArgs { rotation, max_layers, knots, seed, whiten: Some(false) }, units, |params| {
+    estimate(py, FitArgs { rotation, max_layers, knots, seed, whiten: Some(false), mixture: None }, units, |params| {
         information::kl_divergence(&p, &q, params)
     })
 }

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rbig::{Knots, Rbig, RotationKind};
 
 use crate::errors::to_py;
-use crate::params::{adjusted, FitArgs, KnotsArg};
+use crate::params::{adjusted, FitArgs, KnotsArg, MixtureArg};
 use crate::run::{cancellable, detached};
 
 /// A fitted RBIG model (immutable). Built by `Model.fit`, `Model.load` or
@@ -28,11 +28,13 @@ fn rotation_name(r: RotationKind) -> &'static str {
 #[pymethods]
 impl Model {
     /// Fits a model to `x` (rows = samples), after an affine whitening with `whiten`
-    /// true, without with false, and with whichever start fits better with None.
-    /// With `density`, selects among the library's density candidates on held-out rows
-    /// instead (`rotation`, `knots` and `whiten` are then chosen, not given). Ctrl-C stops the fit at its next layer.
+    /// true, without with false, and with whichever start fits better with None; after a
+    /// Gaussian mixture's Rosenblatt transform with `mixture` ("bic" or a number of
+    /// components). With `density`, selects among the library's density candidates on
+    /// held-out rows instead (`rotation`, `knots`, `whiten` and `mixture` are then
+    /// chosen, not given). Ctrl-C stops the fit at its next layer.
     #[staticmethod]
-    #[pyo3(signature = (x, *, rotation = "pca".to_string(), max_layers = None, knots = KnotsArg::Name("auto".into()), seed = 0, density = false, names = None, whiten = None))]
+    #[pyo3(signature = (x, *, rotation = "pca".to_string(), max_layers = None, knots = KnotsArg::Name("auto".into()), seed = 0, density = false, names = None, whiten = None, mixture = None))]
     #[allow(clippy::too_many_arguments)]
     fn fit(
         py: Python<'_>,
@@ -44,9 +46,10 @@ impl Model {
         density: bool,
         names: Option<Vec<String>>,
         whiten: Option<bool>,
+        mixture: Option<MixtureArg>,
     ) -> PyResult<Self> {
         let x = x.as_array();
-        let args = FitArgs { rotation, max_layers, knots, seed, whiten };
+        let args = FitArgs { rotation, max_layers, knots, seed, whiten, mixture };
         let inner = cancellable(py, |cancel| {
             if density {
                 let candidates: Vec<_> = rbig::density_candidates()
@@ -219,6 +222,10 @@ impl Model {
         d.set_item("significance", p.significance())?;
         d.set_item("shrinkage", p.shrinkage())?;
         d.set_item("whiten", p.whiten())?;
+        match p.mixture() {
+            rbig::MixtureStart::Components(k) => d.set_item("mixture", k)?,
+            _ => d.set_item("mixture", py.None())?,
+        }
         d.set_item("validation_fraction", p.validation().map(|v| v.fraction))?;
         Ok(d)
     }

@@ -4,7 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use rbig::{information::Units, Knots, Rbig, RbigError, RbigParams, RotationKind, Whitening};
+use rbig::{information::Units, Knots, MixtureStart, Rbig, RbigError, RbigParams, RotationKind, Whitening};
 
 /// The knot rule as Python passes it: `"auto"`, `"smooth"` or a count.
 #[derive(FromPyObject)]
@@ -26,6 +26,25 @@ impl KnotsArg {
                 "smooth" => Ok(Knots::Smooth),
                 other => Err(invalid("knots", format!("{other:?} is not 'auto', 'smooth' or a number of knots"))),
             },
+        }
+    }
+}
+
+/// The mixture start as Python passes it: `"bic"` or a number of components.
+#[derive(FromPyObject)]
+pub(crate) enum MixtureArg {
+    Count(usize),
+    Name(String),
+}
+
+impl MixtureArg {
+    fn mixture(&self) -> Result<MixtureStart, RbigError> {
+        match self {
+            MixtureArg::Count(k) => Ok(MixtureStart::Components(*k)),
+            MixtureArg::Name(name) if name == "bic" => Ok(MixtureStart::Bic),
+            MixtureArg::Name(other) => {
+                Err(invalid("mixture", format!("{other:?} is not 'bic', a number of components or None")))
+            }
         }
     }
 }
@@ -55,6 +74,8 @@ pub(crate) struct FitArgs {
     pub(crate) seed: u64,
     /// `None` lets the fit choose ([`Whitening::Auto`]).
     pub(crate) whiten: Option<bool>,
+    /// `None` for no mixture start.
+    pub(crate) mixture: Option<MixtureArg>,
 }
 
 impl FitArgs {
@@ -67,7 +88,12 @@ impl FitArgs {
             Some(true) => Whitening::Always,
             Some(false) => Whitening::Never,
         };
-        let p = Rbig::params().rotation(rotation(&self.rotation)?).knots(self.knots.knots()?).whitening(whitening);
+        let mixture = self.mixture.as_ref().map(MixtureArg::mixture).transpose()?.unwrap_or_default();
+        let p = Rbig::params()
+            .rotation(rotation(&self.rotation)?)
+            .knots(self.knots.knots()?)
+            .whitening(whitening)
+            .mixture(mixture);
         Ok(adjusted(p, self.max_layers, self.seed, cancel))
     }
 }

@@ -224,3 +224,39 @@ def test_the_default_start_is_chosen_and_recorded():
     diff = test - mean
     gauss = -0.5 * (np.einsum("ij,jk,ik->i", diff, np.linalg.inv(cov), diff) + np.linalg.slogdet(2 * np.pi * cov)[1])
     assert np.max(np.abs(auto.score_samples(test) - gauss)) < 1e-3
+
+
+def test_a_mixture_start_fits_clustered_rows():
+    # Three Gaussian clusters: BIC finds three components and the model scores fresh
+    # rows as the true mixture does (up to the fit's noise).
+    rng = np.random.default_rng(5)
+    means = np.array([[0.0, 0.0, 0.0], [4.0, -2.0, 1.0], [-3.0, 3.0, 2.0]])
+    factors = [np.eye(3), np.array([[1.0, 0, 0], [0.8, 0.5, 0], [0, 0.3, 0.7]]), 0.6 * np.eye(3)]
+
+    def draw(n):
+        k = rng.integers(0, 3, size=n)
+        return means[k] + np.einsum("nij,nj->ni", np.array(factors)[k], rng.normal(size=(n, 3)))
+
+    def truth(x):
+        terms = []
+        for m, f in zip(means, factors):
+            cov = f @ f.T
+            diff = x - m
+            q = np.einsum("ij,jk,ik->i", diff, np.linalg.inv(cov), diff)
+            terms.append(np.log(1 / 3) - 0.5 * (q + np.linalg.slogdet(2 * np.pi * cov)[1]))
+        top = np.max(terms, axis=0)
+        return top + np.log(np.sum(np.exp(np.array(terms) - top), axis=0))
+
+    x, test = draw(3000), draw(3000)
+    est = rbig.RBIG(mixture="bic").fit(x)
+    assert est.model_.hyperparameters["mixture"] == 3
+    gap = truth(test).mean() - est.score_samples(test).mean()
+    assert -0.01 < gap < 0.05, gap
+    assert np.allclose(est.inverse_transform(est.transform(test)), test, atol=1e-8)
+    fixed = rbig.RBIG(mixture=3).fit(x)
+    assert fixed.model_.hyperparameters["mixture"] == 3
+    for bad in ("kmeans", 0, -2, 2.5, True):
+        with pytest.raises(rbig.ParameterError, match="mixture"):
+            rbig.RBIG(mixture=bad).fit(x)
+    with pytest.raises(rbig.ParameterError, match="mixture"):
+        rbig.RBIG(mixture="bic", whiten=True).fit(x)

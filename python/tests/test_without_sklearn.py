@@ -10,7 +10,7 @@ SCRIPT = textwrap.dedent(
     sys.modules["sklearn"] = None  # any `import sklearn...` now raises ImportError
     import numpy as np, rbig
     est = rbig.RBIG(knots=32)
-    assert est.get_params() == {"density": False, "knots": 32, "max_layers": None,
+    assert est.get_params() == {"density": False, "knots": 32, "max_layers": None, "mixture": None,
                                 "random_state": None, "rotation": "pca", "whiten": "auto"}, est.get_params()
     assert est.set_params(rotation="random") is est and est.rotation == "random"
     try:
@@ -35,5 +35,6 @@ def test_the_estimator_works_without_scikit_learn():
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
-        "RBIG(density=False, knots=32, max_layers=None, random_state=None, rotation='random', whiten='auto')"
+        "RBIG(density=False, knots=32, max_layers=None, mixture=None, random_state=None, rotation='random', "
+        "whiten='auto')"
     )
