@@ -159,10 +159,10 @@ pub(crate) enum Command {
         /// data; score such data with `rbig score --dequantize`.
         #[arg(long)]
         dequantize: bool,
-        /// Fit for density estimation: compare PCA, random and ICA rotations, each with
-        /// `auto` and `smooth` knots, and ICA with `smooth` knots after a whitening or
+        /// Fit for density estimation: compare PCA and random rotations, each with `auto`
+        /// and `smooth` knots, and ICA with `smooth` knots alone, after a whitening and
         /// after a Gaussian mixture, on a fifth of the rows held out, choosing each one's
-        /// depth there too, and refit the best on all rows (about nine fits). Replaces
+        /// depth there too, and refit the best on all rows (about eight fits). Replaces
         /// --rotation, --knots, --whiten and --mixture.
         #[arg(long, conflicts_with_all = ["rotation", "knots", "whiten", "mixture"])]
         density: bool,

@@ -43,154 +43,96 @@ struct Params {
     ln_weights: Vec<f64>,
     means: Array2<f64>,
     chol: Vec<DMatrix<f64>>,
+    /// `(L_j⁻¹)ᵀ`, so that a block of centred rows times it is their whitened residuals.
+    whiten: Vec<Array2<f64>>,
     /// `Σ_i ln L_j[i,i] + d ln(2π)/2`, component by component.
     ln_norm: Vec<f64>,
 }
 
-/// Responsibility-weighted sums over rows, and the rows' summed log-likelihood.
-struct Stats {
-    counts: Vec<f64>,
-    sums: Array2<f64>,
-    /// Lower triangles of `Σ r x xᵀ`.
-    squares: Array3<f64>,
-    ln_likelihood: f64,
-}
-
-impl Stats {
-    fn zeros(k: usize, d: usize) -> Self {
-        Self {
-            counts: vec![0.0; k],
-            sums: Array2::zeros((k, d)),
-            squares: Array3::zeros((k, d, d)),
-            ln_likelihood: 0.0,
-        }
-    }
-
-    fn add(&mut self, j: usize, r: f64, x: ArrayView1<'_, f64>) {
-        self.counts[j] += r;
-        let mut sums = self.sums.row_mut(j);
-        let mut squares = self.squares.index_axis_mut(Axis(0), j);
-        for (a, &xa) in x.iter().enumerate() {
-            sums[a] += r * xa;
-            let rx = r * xa;
-            for (b, &xb) in x.iter().enumerate().take(a + 1) {
-                squares[[a, b]] += rx * xb;
-            }
-        }
-    }
-
-    fn merge(mut self, other: Stats) -> Self {
-        self.counts.iter_mut().zip(&other.counts).for_each(|(a, b)| *a += b);
-        self.sums += &other.sums;
-        self.squares += &other.squares;
-        self.ln_likelihood += other.ln_likelihood;
-        self
-    }
-}
-
-/// Sums `assign(row, responsibilities) -> ln p(row)` over the rows, in blocks of
-/// [`CHUNK`] merged in order: the result does not depend on the thread count.
-fn accumulate(
-    rows: ArrayView2<'_, f64>,
-    k: usize,
-    assign: impl Fn(ArrayView1<'_, f64>, &mut [f64]) -> f64 + Sync,
-) -> Stats {
-    let d = rows.ncols();
-    let blocks: Vec<Stats> = rows
-        .axis_chunks_iter(Axis(0), CHUNK)
-        .into_par_iter()
-        .map(|block| {
-            let mut stats = Stats::zeros(k, d);
-            let mut r = vec![0.0; k];
-            for row in block.rows() {
-                stats.ln_likelihood += assign(row, &mut r);
-                for (j, &rj) in r.iter().enumerate() {
-                    // Responsibilities this small move no parameter visibly.
-                    if rj > 1e-12 {
-                        stats.add(j, rj, row);
-                    }
-                }
-            }
-            stats
-        })
-        .collect();
-    blocks.into_iter().fold(Stats::zeros(k, d), Stats::merge)
-}
-
 impl Params {
-    /// The M step; components with fewer than `d + 1` rows' worth of responsibility
-    /// (too few for a full covariance) are dropped. `None` if none is left.
-    fn from_stats(stats: &Stats) -> Option<Self> {
-        let d = stats.sums.ncols();
-        let total: f64 = stats.counts.iter().sum();
-        let (mut ln_weights, mut means, mut chol, mut ln_norm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (j, &count) in stats.counts.iter().enumerate() {
-            if count < (d + 1) as f64 {
-                continue;
-            }
-            let mean = stats.sums.row(j).mapv(|v| v / count);
-            let cov = DMatrix::from_fn(d, d, |a, b| {
-                let (a, b) = if a >= b { (a, b) } else { (b, a) };
-                let c = stats.squares[[j, a, b]] / count - mean[a] * mean[b];
-                if a == b {
-                    c + REGULARIZATION
-                } else {
-                    c
+    fn new(ln_weights: Vec<f64>, means: Array2<f64>, chol: Vec<DMatrix<f64>>) -> Option<Self> {
+        let d = means.ncols();
+        let whiten = chol
+            .iter()
+            .map(|l| {
+                let inv = l.clone().solve_lower_triangular(&DMatrix::identity(d, d))?;
+                Some(Array2::from_shape_fn((d, d), |(a, b)| inv[(b, a)]))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let ln_norm =
+            chol.iter().map(|l| l.diagonal().iter().map(|v| v.ln()).sum::<f64>() + d as f64 * HALF_LN_2PI).collect();
+        Some(Self { ln_weights, means, chol, whiten, ln_norm })
+    }
+
+    /// The M step from responsibilities `r` (rows × components), each covariance from
+    /// the rows centred on its mean; components with fewer than `d + 1` rows' worth of
+    /// responsibility (too few for a full covariance) are dropped. `None` if none is left.
+    fn from_responsibilities(rows: ArrayView2<'_, f64>, r: ArrayView2<'_, f64>) -> Option<Self> {
+        let d = rows.ncols();
+        let fitted: Vec<Option<(f64, Array1<f64>, DMatrix<f64>)>> = (0..r.ncols())
+            .into_par_iter()
+            .map(|j| {
+                let w = r.column(j);
+                let count = w.sum();
+                if count < (d + 1) as f64 {
+                    return None;
                 }
-            });
-            let Some(factor) = cov.cholesky() else { continue };
-            let l = factor.unpack();
-            ln_norm.push(l.diagonal().iter().map(|v| v.ln()).sum::<f64>() + d as f64 * HALF_LN_2PI);
-            ln_weights.push((count / total).ln());
-            means.push(mean);
-            chol.push(l);
-        }
-        if chol.is_empty() {
+                let mean = w.dot(&rows) / count;
+                let mut weighted = &rows - &mean;
+                for (mut row, &wi) in weighted.rows_mut().into_iter().zip(w) {
+                    row *= wi.sqrt();
+                }
+                let scatter = weighted.t().dot(&weighted);
+                let cov =
+                    DMatrix::from_fn(d, d, |a, b| scatter[[a, b]] / count + if a == b { REGULARIZATION } else { 0.0 });
+                Some((count, mean, cov.cholesky()?.unpack()))
+            })
+            .collect();
+        let kept: Vec<_> = fitted.into_iter().flatten().collect();
+        if kept.is_empty() {
             return None;
         }
-        let total = ln_sum_exp(&ln_weights);
-        ln_weights.iter_mut().for_each(|w| *w -= total);
-        let views: Vec<_> = means.iter().map(|m| m.view()).collect();
+        let ln_counts: Vec<f64> = kept.iter().map(|(c, _, _)| c.ln()).collect();
+        let total = ln_sum_exp(&ln_counts);
+        let views: Vec<_> = kept.iter().map(|(_, m, _)| m.view()).collect();
         let means = ndarray::stack(Axis(0), &views).expect("equal lengths");
-        Some(Self { ln_weights, means, chol, ln_norm })
+        Self::new(ln_counts.iter().map(|c| c - total).collect(), means, kept.into_iter().map(|(_, _, l)| l).collect())
     }
 
     fn components(&self) -> usize {
         self.ln_weights.len()
     }
 
-    /// Writes the responsibilities of `x` into `r`, returning `ln p(x)`.
-    fn responsibilities(&self, x: ArrayView1<'_, f64>, r: &mut [f64], y: &mut [f64]) -> f64 {
-        let d = x.len();
-        for (j, rj) in r.iter_mut().enumerate().take(self.components()) {
-            let l = &self.chol[j];
-            let mut q = 0.0;
-            // Forward substitution: L y = x − μ.
-            for a in 0..d {
-                let mut v = x[a] - self.means[[j, a]];
-                for b in 0..a {
-                    v -= l[(a, b)] * y[b];
-                }
-                y[a] = v / l[(a, a)];
-                q += y[a] * y[a];
-            }
-            *rj = self.ln_weights[j] - 0.5 * q - self.ln_norm[j];
+    /// The E step: the responsibilities (rows × components) and the rows' mean
+    /// log-likelihood. Each component's log-densities come from one matrix product,
+    /// components in parallel, each row's sum over components in a fixed order.
+    fn responsibilities(&self, rows: ArrayView2<'_, f64>) -> (Array2<f64>, f64) {
+        let columns: Vec<Array1<f64>> = (0..self.components())
+            .into_par_iter()
+            .map(|j| {
+                let y = (&rows - &self.means.row(j)).dot(&self.whiten[j]);
+                let (w, norm) = (self.ln_weights[j], self.ln_norm[j]);
+                y.rows().into_iter().map(|r| w - 0.5 * r.dot(&r) - norm).collect()
+            })
+            .collect();
+        let mut r = Array2::from_shape_fn((rows.nrows(), columns.len()), |(i, j)| columns[j][i]);
+        let mut total = 0.0;
+        for mut row in r.rows_mut() {
+            let ln_p = ln_sum_exp(row.as_slice().expect("standard layout"));
+            row.mapv_inplace(|v| (v - ln_p).exp());
+            total += ln_p;
         }
-        let total = ln_sum_exp(&r[..self.components()]);
-        r.iter_mut().for_each(|v| *v = (*v - total).exp());
-        total
+        (r, total / rows.nrows() as f64)
     }
 
     /// Runs EM to convergence (or the iteration cap): the fitted mixture and its mean
     /// log-likelihood on `rows`.
     fn em(mut self, rows: ArrayView2<'_, f64>) -> (Self, f64) {
-        let d = rows.ncols();
         let mut last = f64::NEG_INFINITY;
         for _ in 0..MAX_ITERATIONS {
             let k = self.components();
-            let stats = accumulate(rows, k, |x, r| self.responsibilities(x, r, &mut vec![0.0; d]));
-            let mean = stats.ln_likelihood / rows.nrows() as f64;
-            let Some(next) = Self::from_stats(&stats) else { break };
+            let (r, mean) = self.responsibilities(rows);
+            let Some(next) = Self::from_responsibilities(rows, r.view()) else { break };
             let converged = (mean - last).abs() < TOLERANCE && next.components() == k;
             self = next;
             last = mean;
@@ -199,9 +141,8 @@ impl Params {
             }
         }
         // The score of the parameters returned.
-        let k = self.components();
-        let stats = accumulate(rows, k, |x, r| self.responsibilities(x, r, &mut vec![0.0; d]));
-        (self, stats.ln_likelihood / rows.nrows() as f64)
+        let mean = self.responsibilities(rows).1;
+        (self, mean)
     }
 }
 
@@ -209,9 +150,9 @@ fn squared_distance(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
-/// `k` centres by k-means++ seeding then Lloyd's iterations, as the responsibilities of
-/// a hard assignment.
-fn k_means_start(rows: ArrayView2<'_, f64>, k: usize, rng: &mut ChaCha8Rng) -> Stats {
+/// `k` centres by k-means++ seeding then Lloyd's iterations, as the responsibilities
+/// (rows × centres) of a hard assignment.
+fn k_means_start(rows: ArrayView2<'_, f64>, k: usize, rng: &mut ChaCha8Rng) -> Array2<f64> {
     let n = rows.nrows();
     let mut centres = vec![rows.row(rng.gen_range(0..n)).to_owned()];
     let mut nearest: Vec<f64> = rows.rows().into_iter().map(|r| squared_distance(r, centres[0].view())).collect();
@@ -232,35 +173,40 @@ fn k_means_start(rows: ArrayView2<'_, f64>, k: usize, rng: &mut ChaCha8Rng) -> S
         }
         centres.push(c);
     }
-    let assign = |centres: &[Array1<f64>], x: ArrayView1<'_, f64>, r: &mut [f64]| {
-        let best = (0..centres.len())
-            .min_by(|&a, &b| squared_distance(x, centres[a].view()).total_cmp(&squared_distance(x, centres[b].view())))
-            .expect("a centre");
-        r.iter_mut().enumerate().for_each(|(j, v)| *v = if j == best { 1.0 } else { 0.0 });
-        0.0
+    let assign = |centres: &[Array1<f64>]| -> Vec<usize> {
+        let rows: Vec<_> = rows.rows().into_iter().collect();
+        rows.par_chunks(CHUNK)
+            .flat_map_iter(|block| {
+                block.iter().map(|x| {
+                    (0..centres.len())
+                        .min_by(|&a, &b| {
+                            squared_distance(*x, centres[a].view()).total_cmp(&squared_distance(*x, centres[b].view()))
+                        })
+                        .expect("a centre")
+                })
+            })
+            .collect()
     };
-    let mut stats = accumulate(rows, centres.len(), |x, r| assign(&centres, x, r));
+    let mut labels = assign(&centres);
     for _ in 0..LLOYD_ITERATIONS {
+        let mut sums = Array2::<f64>::zeros((centres.len(), rows.ncols()));
+        let mut counts = vec![0usize; centres.len()];
+        for (row, &j) in rows.rows().into_iter().zip(&labels) {
+            sums.row_mut(j).zip_mut_with(&row, |s, v| *s += v);
+            counts[j] += 1;
+        }
         let moved: Vec<Array1<f64>> = centres
             .iter()
             .enumerate()
-            .map(
-                |(j, c)| {
-                    if stats.counts[j] > 0.0 {
-                        stats.sums.row(j).mapv(|v| v / stats.counts[j])
-                    } else {
-                        c.clone()
-                    }
-                },
-            )
+            .map(|(j, c)| if counts[j] > 0 { sums.row(j).mapv(|v| v / counts[j] as f64) } else { c.clone() })
             .collect();
         if moved == centres {
             break;
         }
         centres = moved;
-        stats = accumulate(rows, centres.len(), |x, r| assign(&centres, x, r));
+        labels = assign(&centres);
     }
-    stats
+    Array2::from_shape_fn((n, centres.len()), |(i, j)| if labels[i] == j { 1.0 } else { 0.0 })
 }
 
 /// BIC of a mixture of `k` full-covariance components in `d` dimensions.
@@ -285,21 +231,15 @@ pub(crate) fn fit_mixture(x: ArrayView2<'_, f64>, components: Components, seed: 
     let rows = Array2::from_shape_fn((n, d), |(i, a)| (x[[a, i]] - centre[a]) / scale[a]);
     let fit = |k: usize| {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ k as u64);
-        let start = Params::from_stats(&k_means_start(rows.view(), k, &mut rng))?;
+        let start = Params::from_responsibilities(rows.view(), k_means_start(rows.view(), k, &mut rng).view())?;
         Some(start.em(rows.view()))
     };
     let best = match components {
         Components::From(m) => {
             let k = m.components();
-            let ln_weights = m.parts.ln_weights.to_vec();
             let means = Array2::from_shape_fn((k, d), |(j, a)| (m.parts.means[[j, a]] - centre[a]) / scale[a]);
-            let chol: Vec<DMatrix<f64>> =
-                (0..k).map(|j| DMatrix::from_fn(d, d, |a, b| m.parts.chol[[j, a, b]] / scale[a])).collect();
-            let ln_norm = chol
-                .iter()
-                .map(|l| l.diagonal().iter().map(|v| v.ln()).sum::<f64>() + d as f64 * HALF_LN_2PI)
-                .collect();
-            Params { ln_weights, means, chol, ln_norm }.em(rows.view()).0
+            let chol = (0..k).map(|j| DMatrix::from_fn(d, d, |a, b| m.parts.chol[[j, a, b]] / scale[a])).collect();
+            Params::new(m.parts.ln_weights.to_vec(), means, chol)?.em(rows.view()).0
         }
         Components::Fixed(k) => fit(k)?.0,
         Components::Bic => {
