@@ -103,16 +103,8 @@ fn main() {
     let candidates = || -> Vec<_> {
         density_candidates().into_iter().map(|c| if let Some(l) = shrinkage { c.shrinkage(l) } else { c }).collect()
     };
-    let names = [
-        "PCA",
-        "PCA smooth",
-        "random",
-        "random smooth",
-        "ICA",
-        "ICA smooth",
-        "whitened ICA smooth",
-        "mixture ICA smooth",
-    ];
+    let names =
+        ["PCA", "PCA smooth", "random", "random smooth", "ICA smooth", "whitened ICA smooth", "mixture ICA smooth"];
     let base = baselines();
     println!(
         "| task | d | truth | one Gaussian | GMM (BIC) | KDE (CV) | SINF | s | RBIG `fit` | s | RBIG `fit_density` | s | its choice | s |"

@@ -162,8 +162,8 @@ pub enum MixtureStart {
     #[default]
     Off,
     /// A mixture whose number of components BIC chooses among 1, 2, 3, 4, 6, 8, 12, 16,
-    /// 24 and 32 (sizes that leave fewer than `2(d + 1)` rows per component are not
-    /// tried).
+    /// 24 and 32 (beyond 1, sizes that leave fewer than `2(d + 1)` rows per component
+    /// are not tried).
     Bic,
     /// A mixture of this many components (at least 1; fewer if components empty during
     /// the fit).

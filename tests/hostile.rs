@@ -21,8 +21,13 @@ fn every_rotation_errors(x: &Array2<f64>, expected: impl Fn(&RbigError) -> bool)
 /// Fits with every rotation; each model must score and round-trip its data.
 fn every_rotation_works(x: &Array2<f64>) {
     use linfa::prelude::*;
-    for rotation in [RotationKind::Pca, RotationKind::Random, RotationKind::Ica] {
-        let model = Rbig::params().rotation(rotation).check().unwrap().fit(&DatasetBase::from(x.clone())).unwrap();
+    let configurations = [RotationKind::Pca, RotationKind::Random, RotationKind::Ica]
+        .map(|r| Rbig::params().rotation(r))
+        .into_iter()
+        .chain([Rbig::params().mixture(rbig::MixtureStart::Bic)]);
+    for params in configurations {
+        let rotation = params.clone().check().unwrap().rotation();
+        let model = params.check().unwrap().fit(&DatasetBase::from(x.clone())).unwrap();
         let log_p = model.log_density(x).unwrap();
         assert!(log_p.iter().all(|v| v.is_finite()), "{rotation:?}: non-finite density");
         let back = model.inverse_transform(&model.transform(x).unwrap()).unwrap();
@@ -103,7 +108,13 @@ fn tiny_samples_and_ties_fit() {
 #[test]
 fn scoring_far_outside_the_data() {
     let x = standard_normal(500, 2, 9);
-    let model = Rbig::fit(&x).unwrap();
+    let mixture = Rbig::params().mixture(rbig::MixtureStart::Components(2)).check().unwrap();
+    for model in [Rbig::fit(&x).unwrap(), mixture.fit_observed(&x, |_| {}).unwrap()] {
+        score_far_outside(&model);
+    }
+}
+
+fn score_far_outside(model: &Rbig) {
     let far = array![[0.0, 0.0], [1e300, -1e300], [1e308, 1e308], [-1.7e308, 0.0]];
     // The densities of far points underflow: −∞, never NaN.
     let log_p = model.log_density(&far).unwrap();

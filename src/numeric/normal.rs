@@ -55,6 +55,9 @@ fn ln_lower_tail(a: f64) -> f64 {
 /// given by its logarithm, so that probabilities below the smallest double still map to
 /// finite points. Beyond `e⁻⁷⁰⁰`, Newton's method on `ln Φ` from the tail's leading term.
 pub(crate) fn std_normal_quantile_ln(ln_p: f64) -> f64 {
+    if ln_p == f64::NEG_INFINITY {
+        return f64::NEG_INFINITY;
+    }
     if ln_p > -700.0 {
         return std_normal_quantile(ln_p.exp()).min(0.0);
     }

@@ -69,7 +69,7 @@ impl Params {
     /// responsibility (too few for a full covariance) are dropped. `None` if none is left.
     fn from_responsibilities(rows: ArrayView2<'_, f64>, r: ArrayView2<'_, f64>) -> Option<Self> {
         let d = rows.ncols();
-        let fitted: Vec<Option<(f64, Array1<f64>, DMatrix<f64>)>> = (0..r.ncols())
+        let kept: Vec<(f64, Array1<f64>, DMatrix<f64>)> = (0..r.ncols())
             .into_par_iter()
             .map(|j| {
                 let w = r.column(j);
@@ -87,8 +87,10 @@ impl Params {
                     DMatrix::from_fn(d, d, |a, b| scatter[[a, b]] / count + if a == b { REGULARIZATION } else { 0.0 });
                 Some((count, mean, cov.cholesky()?.unpack()))
             })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
             .collect();
-        let kept: Vec<_> = fitted.into_iter().flatten().collect();
         if kept.is_empty() {
             return None;
         }
@@ -220,15 +222,24 @@ fn bic(mean_ln_likelihood: f64, n: usize, k: usize, d: usize) -> f64 {
 pub(crate) fn fit_mixture(x: ArrayView2<'_, f64>, components: Components, seed: u64) -> Option<Mixture> {
     let (d, n) = x.dim();
     // EM on standardized rows, so that the regularization is relative to each column.
-    let (centre, scale): (Vec<f64>, Vec<f64>) = x
-        .rows()
-        .into_iter()
-        .map(|r| {
-            let (m, v) = population_mean_var(r.iter());
-            (m, if v > 0.0 { v.sqrt() } else { 1.0 })
-        })
-        .unzip();
-    let rows = Array2::from_shape_fn((n, d), |(i, a)| (x[[a, i]] - centre[a]) / scale[a]);
+    // Moments of the column divided by its largest magnitude first: squares of columns
+    // near 1e±300 leave the floating-point range.
+    let mut columns = Vec::with_capacity(d);
+    for r in x.rows() {
+        let magnitude = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let unit = if magnitude > 0.0 && magnitude.is_finite() { magnitude } else { 1.0 };
+        let scaled: Vec<f64> = r.iter().map(|v| v / unit).collect();
+        let (m, v) = population_mean_var(scaled.iter());
+        let sd = if v > 0.0 { v.sqrt() } else { 1.0 };
+        columns.push((scaled, m, sd, unit));
+    }
+    let centre: Vec<f64> = columns.iter().map(|(_, m, _, unit)| m * unit).collect();
+    let scale: Vec<f64> = columns.iter().map(|(_, _, sd, unit)| sd * unit).collect();
+    let rows = Array2::from_shape_fn((n, d), |(i, a)| {
+        let (scaled, m, sd, _) = &columns[a];
+        (scaled[i] - m) / sd
+    });
+    drop(columns);
     let fit = |k: usize| {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ k as u64);
         let start = Params::from_responsibilities(rows.view(), k_means_start(rows.view(), k, &mut rng).view())?;
@@ -245,7 +256,7 @@ pub(crate) fn fit_mixture(x: ArrayView2<'_, f64>, components: Components, seed: 
         Components::Bic => {
             let mut best: Option<(Params, f64)> = None;
             let mut misses = 0;
-            for &k in SIZES.iter().filter(|&&k| k * 2 * (d + 1) <= n) {
+            for &k in SIZES.iter().filter(|&&k| k == 1 || k * 2 * (d + 1) <= n) {
                 let Some((p, ll)) = fit(k) else { break };
                 let score = bic(ll, n, p.components(), d);
                 if best.as_ref().is_none_or(|(_, b)| score < *b) {

@@ -66,10 +66,9 @@ impl TryFrom<MixtureParts> for Mixture {
         }
         for l in p.chol.outer_iter() {
             let upper_zero = l.indexed_iter().all(|((r, c), v)| c <= r || *v == 0.0);
-            // A factor this far from full rank has no usable conditionals.
-            let diag = l.diag();
-            let max = diag.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            if !upper_zero || diag.iter().any(|v| v.is_nan() || *v <= 1e-150 * max) {
+            // Columns may differ in scale by hundreds of orders of magnitude: only the
+            // sign of each conditional standard deviation is checked.
+            if !upper_zero || l.diag().iter().any(|v| v.is_nan() || *v <= 0.0) {
                 return Err("a mixture component's Cholesky factor is not lower triangular and positive".into());
             }
         }
@@ -134,10 +133,16 @@ impl Mixture {
     }
 
     /// Moves the components' log-weights past coordinate `i`, whose residuals are set.
+    /// A point beyond the reach of every component (weights all 0 in floating point; its
+    /// density is already 0) goes on with the prior weights, so that its later
+    /// coordinates still map to numbers.
     fn advance(&self, walk: &mut Walk, i: usize) {
         for j in 0..self.components() {
             let t = walk.w[[j, i]];
             walk.ln_w[j] += -0.5 * t * t - HALF_LN_2PI - self.ln_diag[[j, i]];
+        }
+        if ln_sum_exp(&walk.ln_w).is_nan() || walk.ln_w.iter().all(|&w| w == f64::NEG_INFINITY) {
+            walk.ln_w.copy_from_slice(self.parts.ln_weights.as_slice().expect("contiguous"));
         }
     }
 
@@ -171,8 +176,18 @@ impl Bijector for Mixture {
             walk.ln_w.copy_from_slice(self.parts.ln_weights.as_slice().expect("contiguous"));
             let mut ln_det = 0.0;
             for i in 0..col.len() {
+                // Beyond an infinite image the conditionals are undefined; the point's
+                // density is 0 and its image not finite whatever its other coordinates.
+                if ln_det == f64::NEG_INFINITY {
+                    break;
+                }
                 let z = gaussianize(self.conditional_cdf(&mut walk, i, col[i]));
-                ln_det += self.ln_conditional_density(&mut walk, i) + 0.5 * z * z + HALF_LN_2PI;
+                // At an infinite image the density is 0 (both terms are infinite).
+                ln_det += if z.is_finite() {
+                    self.ln_conditional_density(&mut walk, i) + 0.5 * z * z + HALF_LN_2PI
+                } else {
+                    f64::NEG_INFINITY
+                };
                 self.advance(&mut walk, i);
                 col[i] = z;
             }
@@ -188,6 +203,10 @@ impl Bijector for Mixture {
             walk.ln_w.copy_from_slice(self.parts.ln_weights.as_slice().expect("contiguous"));
             for i in 0..col.len() {
                 col[i] = self.solve(&mut walk, i, col[i]);
+                if col[i].is_infinite() {
+                    // As in the forward map: nothing beyond an infinite coordinate.
+                    break;
+                }
                 self.advance(&mut walk, i);
             }
         }
@@ -202,13 +221,20 @@ impl Mixture {
     /// them; Newton's method on `Φ⁻¹(F(x))`, whose slope is `p(x) / φ(Φ⁻¹(F(x)))`,
     /// kept inside that bracket by bisection.
     fn solve(&self, walk: &mut Walk, i: usize, target: f64) -> f64 {
+        if target.is_infinite() {
+            for j in 0..self.components() {
+                walk.w[[j, i]] = target;
+            }
+            return target;
+        }
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for j in 0..self.components() {
             let q = self.conditional_mean(walk, j, i) + self.parts.chol[[j, i, i]] * target;
             lo = lo.min(q);
             hi = hi.max(q);
         }
-        let mut x = 0.5 * (lo + hi);
+        // Halves first: the sum of two huge bounds overflows.
+        let mut x = 0.5 * lo + 0.5 * hi;
         for _ in 0..200 {
             let g = gaussianize(self.conditional_cdf(walk, i, x)) - target;
             if g == 0.0 {
@@ -222,7 +248,7 @@ impl Mixture {
             let current = g + target;
             let slope = (self.ln_conditional_density(walk, i) + 0.5 * current * current + HALF_LN_2PI).exp();
             let newton = x - g / slope;
-            let next = if newton > lo && newton < hi && newton.is_finite() { newton } else { 0.5 * (lo + hi) };
+            let next = if newton > lo && newton < hi && newton.is_finite() { newton } else { 0.5 * lo + 0.5 * hi };
             if (next - x).abs() <= 2.0 * f64::EPSILON * x.abs().max(f64::MIN_POSITIVE) || hi - lo <= 0.0 {
                 x = next;
                 break;
@@ -319,6 +345,19 @@ mod tests {
         for (a, b) in back.iter().zip(x.slice(ndarray::s![.., 3..])) {
             assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn points_beyond_every_scale_map_to_infinities_not_nans() {
+        let m = mixture();
+        let mut z = ndarray::array![[1e300, -1e200, 0.0], [0.0, 1e300, f64::MAX], [0.0, 0.0, -f64::MAX]];
+        let mut log_det = Array1::zeros(3);
+        m.forward(z.view_mut(), Some(log_det.view_mut()));
+        assert!(z.iter().all(|v| !v.is_nan()), "{z}");
+        assert!(log_det.iter().all(|v| !v.is_nan()), "{log_det}");
+        let mut back = ndarray::array![[1e300, -1e300], [f64::INFINITY, 0.0], [0.0, f64::NEG_INFINITY]];
+        m.inverse(back.view_mut());
+        assert!(back.iter().all(|v| !v.is_nan()), "{back}");
     }
 
     #[test]
