@@ -90,6 +90,22 @@ fn export(dir: &Path) {
     println!("wrote the task samples to {}", dir.display());
 }
 
+/// A candidate's name in the table: its start, rotation and knots.
+fn label(p: rbig::RbigParams) -> String {
+    use rbig::ParamGuard;
+    let p = p.check().expect("valid candidates");
+    let start = match (p.whiten(), p.mixture()) {
+        (true, _) => "whitened ",
+        (_, rbig::MixtureStart::Off) => "",
+        _ => "mixture ",
+    };
+    let rotation = format!("{:?}", p.rotation());
+    let rotation =
+        if rotation == "Ica" || rotation == "Pca" { rotation.to_uppercase() } else { rotation.to_lowercase() };
+    let knots = if p.knots() == rbig::Knots::Smooth { " smooth" } else { "" };
+    format!("{start}{rotation}{knots}")
+}
+
 fn main() {
     // Times and figures as a first run on a machine gets them: no null simulation read
     // from an earlier process's disk cache.
@@ -103,8 +119,7 @@ fn main() {
     let candidates = || -> Vec<_> {
         density_candidates().into_iter().map(|c| if let Some(l) = shrinkage { c.shrinkage(l) } else { c }).collect()
     };
-    let names =
-        ["PCA", "PCA smooth", "random", "random smooth", "ICA smooth", "whitened ICA smooth", "mixture ICA smooth"];
+    let names: Vec<String> = candidates().into_iter().map(label).collect();
     let base = baselines();
     println!(
         "| task | d | truth | one Gaussian | GMM (BIC) | KDE (CV) | SINF | s | RBIG `fit` | s | RBIG `fit_density` | s | its choice | s |"

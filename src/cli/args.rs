@@ -160,9 +160,9 @@ pub(crate) enum Command {
         #[arg(long)]
         dequantize: bool,
         /// Fit for density estimation: compare PCA and random rotations, each with `auto`
-        /// and `smooth` knots, and ICA with `smooth` knots alone, after a whitening and
-        /// after a Gaussian mixture, on a fifth of the rows held out, choosing each one's
-        /// depth there too, and refit the best on all rows (about eight fits). Replaces
+        /// and `smooth` knots, and ICA with `smooth` knots after a whitening and after a
+        /// Gaussian mixture, on a fifth of the rows held out, choosing each one's depth
+        /// there too, and refit the best on all rows (about seven fits). Replaces
         /// --rotation, --knots, --whiten and --mixture.
         #[arg(long, conflicts_with_all = ["rotation", "knots", "whiten", "mixture"])]
         density: bool,
