@@ -83,6 +83,9 @@ impl TryFrom<MixtureParts> for Mixture {
 struct Walk {
     w: Array2<f64>,
     ln_w: Vec<f64>,
+    /// The components' conditional means of the current coordinate, and `ln Σ exp ln_w`.
+    mean: Vec<f64>,
+    total: f64,
     terms: Vec<f64>,
     lower: Vec<f64>,
     upper: Vec<f64>,
@@ -103,33 +106,36 @@ impl Mixture {
         Walk {
             w: Array2::zeros((k, d)),
             ln_w: self.parts.ln_weights.to_vec(),
+            mean: vec![0.0; k],
+            total: 0.0,
             terms: vec![0.0; k],
             lower: vec![0.0; k],
             upper: vec![0.0; k],
         }
     }
 
-    /// Component `j`'s conditional mean of coordinate `i` given the earlier ones, whose
-    /// residuals `walk` holds.
-    fn conditional_mean(&self, walk: &Walk, j: usize, i: usize) -> f64 {
-        let l = self.parts.chol.index_axis(Axis(0), j);
-        let row = l.row(i);
-        let shift: f64 = (0..i).map(|c| row[c] * walk.w[[j, c]]).sum();
-        self.parts.means[[j, i]] + shift
+    /// Prepares coordinate `i`: each component's conditional mean given the earlier
+    /// coordinates, whose residuals `walk` holds, and the weights' total.
+    fn enter(&self, walk: &mut Walk, i: usize) {
+        for j in 0..self.components() {
+            let row = self.parts.chol.slice(ndarray::s![j, i, ..i]);
+            let shift: f64 = row.iter().zip(walk.w.row(j)).map(|(l, w)| l * w).sum();
+            walk.mean[j] = self.parts.means[[j, i]] + shift;
+        }
+        walk.total = ln_sum_exp(&walk.ln_w);
     }
 
-    /// `(ln F, ln (1 − F))` of the conditional mixture of coordinate `i` at `x`, and
-    /// the residuals there (stored in `walk.w[.., i]`).
+    /// `(ln F, ln (1 − F))` of the conditional mixture of coordinate `i` (entered) at
+    /// `x`, and the residuals there (stored in `walk.w[.., i]`).
     fn conditional_cdf(&self, walk: &mut Walk, i: usize, x: f64) -> (f64, f64) {
         for j in 0..self.components() {
-            let t = (x - self.conditional_mean(walk, j, i)) / self.parts.chol[[j, i, i]];
+            let t = (x - walk.mean[j]) / self.parts.chol[[j, i, i]];
             walk.w[[j, i]] = t;
             let (lo, up) = ln_normal_cdf_pair(t);
             walk.lower[j] = walk.ln_w[j] + lo;
             walk.upper[j] = walk.ln_w[j] + up;
         }
-        let total = ln_sum_exp(&walk.ln_w);
-        (ln_sum_exp(&walk.lower) - total, ln_sum_exp(&walk.upper) - total)
+        (ln_sum_exp(&walk.lower) - walk.total, ln_sum_exp(&walk.upper) - walk.total)
     }
 
     /// Moves the components' log-weights past coordinate `i`, whose residuals are set.
@@ -152,7 +158,7 @@ impl Mixture {
             let t = walk.w[[j, i]];
             walk.terms[j] = walk.ln_w[j] - 0.5 * t * t - HALF_LN_2PI - self.ln_diag[[j, i]];
         }
-        ln_sum_exp(&walk.terms) - ln_sum_exp(&walk.ln_w)
+        ln_sum_exp(&walk.terms) - walk.total
     }
 }
 
@@ -181,6 +187,7 @@ impl Bijector for Mixture {
                 if ln_det == f64::NEG_INFINITY {
                     break;
                 }
+                self.enter(&mut walk, i);
                 let z = gaussianize(self.conditional_cdf(&mut walk, i, col[i]));
                 // At an infinite image the density is 0 (both terms are infinite).
                 ln_det += if z.is_finite() {
@@ -227,17 +234,28 @@ impl Mixture {
             }
             return target;
         }
+        // The bracket, and the start: the components' quantiles averaged with their
+        // conditional weights (the root itself when one component dominates).
+        self.enter(walk, i);
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        let top = walk.ln_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (mut weighted, mut total) = (0.0, 0.0);
         for j in 0..self.components() {
-            let q = self.conditional_mean(walk, j, i) + self.parts.chol[[j, i, i]] * target;
+            let q = walk.mean[j] + self.parts.chol[[j, i, i]] * target;
             lo = lo.min(q);
             hi = hi.max(q);
+            let w = (walk.ln_w[j] - top).exp();
+            weighted += w * q;
+            total += w;
         }
+        let start = weighted / total;
         // Halves first: the sum of two huge bounds overflows.
-        let mut x = 0.5 * lo + 0.5 * hi;
-        for _ in 0..200 {
+        let mut x = if start > lo && start < hi { start } else { 0.5 * lo + 0.5 * hi };
+        let tolerance = 4.0 * f64::EPSILON * (1.0 + target.abs());
+        let mut last_residual = f64::INFINITY;
+        for _ in 0..400 {
             let g = gaussianize(self.conditional_cdf(walk, i, x)) - target;
-            if g == 0.0 {
+            if g.abs() <= tolerance {
                 return x;
             }
             if g > 0.0 {
@@ -245,15 +263,18 @@ impl Mixture {
             } else {
                 lo = x;
             }
+            let width = hi - lo;
+            if width <= 4.0 * f64::EPSILON * lo.abs().max(hi.abs()) {
+                break;
+            }
             let current = g + target;
             let slope = (self.ln_conditional_density(walk, i) + 0.5 * current * current + HALF_LN_2PI).exp();
             let newton = x - g / slope;
-            let next = if newton > lo && newton < hi && newton.is_finite() { newton } else { 0.5 * lo + 0.5 * hi };
-            if (next - x).abs() <= 2.0 * f64::EPSILON * x.abs().max(f64::MIN_POSITIVE) || hi - lo <= 0.0 {
-                x = next;
-                break;
-            }
-            x = next;
+            // A narrow component makes the slope huge and Newton's steps vanish while the
+            // residual does not: a bisection whenever a step failed to halve the residual.
+            let slow = g.abs() > 0.5 * last_residual;
+            last_residual = g.abs();
+            x = if newton > lo && newton < hi && !slow { newton } else { 0.5 * lo + 0.5 * hi };
         }
         // Leave the residuals of the returned point.
         self.conditional_cdf(walk, i, x);
