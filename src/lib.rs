@@ -43,14 +43,17 @@
 //! The modules read like the algorithm, each standing on those below it only:
 //! `numeric` (sorting, spacing entropy, moments, ties, the null cache), then `bijector`
 //! (the fitted-piece trait), `marginal` (spline maps), `rotation` (orthogonal, fitted
-//! through one trait), `null` (the noise of a reduction), `prestep` (ICA mode's steps
-//! before the layers), `model`, and on top [`information`], [`dequantize`] and the tool.
+//! through one trait), `null` (the noise of a reduction), `prestep` (the steps before
+//! the layers: ICA mode's, a Gaussian-mixture start), `model`, and on top
+//! [`information`], [`dequantize`] and the tool.
 //!
 //! ```text
 //! FIT  (model/fit.rs)
 //!   x (n × d, rows = samples)
 //!   ├─ checks; tied values spread over their resolution         numeric/ties
 //!   ├─ held-out rows split off, with Validation                 model/held_out
+//!   ├─ with RbigParams::mixture: a Gaussian mixture (EM, BIC)   prestep/mixture
+//!   │  and its Rosenblatt transform
 //!   ├─ ICA mode: unmixing → refinement → radial step, each      prestep/
 //!   │  kept if its gain beats the Gaussian null                 null.rs
 //!   └─ loop, one layer at a time:
