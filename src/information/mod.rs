@@ -5,7 +5,7 @@
 //! error, its units, and the layers and per-layer total-correlation reductions of the
 //! model the value comes from.
 //!
-//! For information measures, [`RotationKind::Ica`](crate::RotationKind::Ica) is the accurate choice (PCA stalls on
+//! For information measures, [`crate::RotationKind::Ica`] is the accurate choice (PCA stalls on
 //! dependence that is not correlation); see the README's table for both.
 //!
 //! Conventions: differential entropies and divergences of continuous distributions,
