@@ -57,6 +57,21 @@ fn density_selection_is_identical_across_thread_counts() {
 }
 
 #[test]
+fn a_mixture_start_is_identical_across_thread_counts() {
+    // EM runs its components side by side and k-means its blocks of rows: more rows
+    // than one block, and several components.
+    let x = rbig_tasks::density::density_suite().into_iter().find(|t| t.name == "gmm-d8").unwrap().sample(10_000, 3);
+    let fit = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let p = Rbig::params().mixture(rbig::MixtureStart::Bic).max_layers(3).check().unwrap();
+            p.fit_observed(&x, |_| {}).unwrap().to_bytes()
+        })
+    };
+    assert!(fit(1) == fit(3), "the mixture start differs across thread counts");
+}
+
+#[test]
 fn refined_unmixing_is_identical_across_thread_counts() {
     // Linearly mixed heavy-tailed sources: ICA mode keeps a refinement, whose search and
     // null simulation both run in parallel. The null is simulated afresh in each pool.
