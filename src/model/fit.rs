@@ -17,7 +17,7 @@ use crate::bijector::par_forward;
 use crate::error::{RbigError, Result};
 use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer};
 use crate::null::NullModel;
-use crate::numeric::{linearly_dependent, spread_ties};
+use crate::numeric::{linearly_dependent, spread_ties, spread_ties_keeping_relations};
 use crate::params::{MixtureStart, RbigParams, RbigValidParams, Whitening};
 use crate::prestep::{apply_start, fit_mixture, fit_pre_steps, Components, Mixture, PreSteps, Start, Unmixing};
 use crate::rotation::RotationKind;
@@ -256,7 +256,13 @@ impl Rbig {
         // on the lattice (two independent integer columns showed a total correlation of
         // 8.4 nats). Exact linear relations between tied columns then hold to the
         // lattice's resolution, not exactly.
-        spread_ties(&mut work, params.seed);
+        // A start that captures linear relations (a whitening, a mixture) gets them
+        // kept as tight as they were through the spreading.
+        if params.whiten() || params.mixture != MixtureStart::Off {
+            spread_ties_keeping_relations(&mut work, params.seed);
+        } else {
+            spread_ties(&mut work, params.seed);
+        }
         let whitening = if params.whiten() {
             check_rows(work.view())?;
             let w = Unmixing::whitening(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;

@@ -23,7 +23,7 @@ pub(crate) use spacing::{spacing_entropy, spacing_floor, spacing_window};
 pub(crate) use stats::{
     correlation, ln_sd, mean_and_covariance, mean_var, population_mean_var, row_magnitudes, variance_about,
 };
-pub(crate) use ties::{equal_runs, lattice_step, spread_ties};
+pub(crate) use ties::{equal_runs, lattice_step, spread_ties, spread_ties_keeping_relations};
 
 /// Samples per parallel work item in the per-sample loops. Fixed (not derived from the
 /// thread count) so results never depend on how many threads run.
