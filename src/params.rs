@@ -342,9 +342,10 @@ impl RbigParams {
     /// Tables whose columns are (near-)linear functions of others (derived
     /// measurements, sums, unit conversions) lie near a hyperplane that marginal maps
     /// on the raw columns would bend; the whitening captures it. (Tied columns are
-    /// dequantized first, whitening or not, so relations between rounded columns hold
-    /// to their resolution.) On skewed or heavy-tailed columns it can cost, since it
-    /// mixes them.
+    /// dequantized first, whitening or not; before a whitening or a mixture start, a
+    /// column that earlier columns reproduce linearly to 1e-5 of its spread is kept on
+    /// that relation, to its own residual or, exact to rounding, to 1e-3 of its spread.)
+    /// On skewed or heavy-tailed columns it can cost, since it mixes them.
     ///
     /// [`Whitening::Auto`] (the default) fits both starts and keeps the better: the
     /// higher held-out likelihood under [`RbigParams::validation`], otherwise the higher
