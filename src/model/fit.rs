@@ -254,10 +254,9 @@ impl Rbig {
         // dequantized at their own resolution. Whitened first, tied columns mix into
         // combs of near-ties that no later step sees as ties, and the model puts spikes
         // on the lattice (two independent integer columns showed a total correlation of
-        // 8.4 nats). Exact linear relations between tied columns then hold to the
-        // lattice's resolution, not exactly.
-        // A start that captures linear relations (a whitening, a mixture) gets them
-        // kept as tight as they were through the spreading.
+        // 8.4 nats). Spread column by column, linear relations between tied columns
+        // would hold only to the lattice's resolution: a start that captures such
+        // relations (a whitening, a mixture) gets them kept as tight as they were.
         if params.whiten() || params.mixture != MixtureStart::Off {
             spread_ties_keeping_relations(&mut work, params.seed);
         } else {

@@ -108,7 +108,9 @@ pub struct PreStepSummary {
     /// without one.
     pub mixture_components: usize,
     /// Total correlation these steps removed (nats), bias-corrected: the part of
-    /// [`Rbig::total_correlation`] that is not in [`Rbig::diagnostics`].
+    /// [`Rbig::total_correlation`] that is not in [`Rbig::diagnostics`]. A mixture
+    /// start's part is its in-sample reduction, with no bias correction (no null is
+    /// simulated for it).
     pub tc_reduction: f64,
 }
 
@@ -219,7 +221,8 @@ impl Rbig {
         self.pre_tc + self.diagnostics.iter().map(|l| l.tc_reduction).sum::<f64>()
     }
 
-    /// What ICA mode fitted before the layers, and the total correlation it removed.
+    /// What was fitted before the layers (ICA mode's steps, a mixture start), and the total
+    /// correlation it removed.
     ///
     /// ```
     /// use linfa::prelude::*;
