@@ -161,9 +161,11 @@ pub enum MixtureStart {
     /// The layers start on the data (the default).
     #[default]
     Off,
-    /// A mixture whose number of components BIC chooses among 1, 2, 3, 4, 6, 8, 12, 16,
+    /// A mixture whose number of components is chosen among 1, 2, 3, 4, 6, 8, 12, 16,
     /// 24 and 32 (beyond 1, sizes that leave fewer than `2(d + 1)` rows per component
-    /// are not tried).
+    /// are not tried): by the held-out rows' likelihood under the mixture when rows are
+    /// held out ([`RbigParams::validation`]), by BIC otherwise. The search stops after
+    /// two sizes that do not improve on the best.
     Bic,
     /// A mixture of this many components (at least 1; fewer if components empty during
     /// the fit).

@@ -93,7 +93,8 @@ class RBIG(*_BASES):
         loaded) estimator's ``model_.hyperparameters["whiten"]`` says which it kept.
     mixture : None, "bic" or int, default=None
         Start with the Rosenblatt transform of a Gaussian mixture (full covariances,
-        fitted by EM; ``"bic"`` chooses the number of components, an int fixes it), the
+        fitted by EM; ``"bic"`` lets BIC choose the number of components, an int fixes
+        it; ``density=True`` tries it with the size chosen on its held-out rows), the
         layers refining it: for data made of clusters. Replaces the whitening (it needs
         ``whiten`` "auto" or False). ``model_.hyperparameters["mixture"]`` gives the
         number of components fitted.

@@ -168,7 +168,8 @@ pub(crate) enum Command {
         density: bool,
         /// Start with a Gaussian mixture's Rosenblatt transform, the layers refining it:
         /// for data made of clusters. `--mixture` (or `--mixture=bic`) lets BIC choose the
-        /// number of components; `--mixture=K` fixes it. Replaces the whitening. For a
+        /// number of components (`--density` chooses it on its held-out rows);
+        /// `--mixture=K` fixes it. Replaces the whitening. For a
         /// density: pair it with held-out depth selection (`--density` tries it).
         #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "bic", value_parser = parse_mixture)]
         mixture: Option<MixtureStart>,

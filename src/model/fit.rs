@@ -274,14 +274,16 @@ impl Rbig {
         // Constant and unscalable columns first (they would also make the dependence
         // check meaningless), then exact linear dependence.
         check_rows(work.view())?;
-        if linearly_dependent(work.view()) {
+        // A mixture start floors its covariances (like the whitening, which comes first).
+        if params.mixture == MixtureStart::Off && linearly_dependent(work.view()) {
             return Err(RbigError::Degenerate { layer: 0 });
         }
         let null = NullModel::new(n, d, params.rotation, params.knots);
-        let (mixture, mixture_tc) = match fit_start_mixture(params, &mut work, warm_start)? {
-            Some((m, raw, tc)) => (Some((m, raw)), tc),
-            None => (None, 0.0),
-        };
+        let (mixture, mixture_tc) =
+            match fit_start_mixture(params, &mut work, warm_start, held_out.as_ref().map(|h| h.rows()))? {
+                Some((m, raw, tc)) => (Some((m, raw)), tc),
+                None => (None, 0.0),
+            };
         let (mixture, mixture_raw) = mixture.unzip();
         let (whitening, whitened_raw) = whitening.unzip();
         // The whitening's reduction, as a linear step's: Σ H(xᵢ) − Σ H(wᵢ) + ln |det A|.
@@ -441,15 +443,16 @@ impl Rbig {
 /// given) and applied to it in place, with the rows' spacing entropies before it and the
 /// total correlation it removed, `Σ H(xᵢ) − Σ H(zᵢ) + mean ln |det J|` (in-sample: no
 /// null corrects it).
-fn fit_start_mixture(
+fn fit_start_mixture<'a>(
     params: &RbigValidParams,
     work: &mut Array2<f64>,
-    warm_start: Option<&Mixture>,
+    warm_start: Option<&'a Mixture>,
+    held_out: Option<ArrayView2<'a, f64>>,
 ) -> Result<Option<(Mixture, Vec<f64>, f64)>> {
     let components = match (params.mixture, warm_start) {
         (MixtureStart::Off, _) => return Ok(None),
         (_, Some(m)) => Components::From(m),
-        (MixtureStart::Bic, None) => Components::Bic,
+        (MixtureStart::Bic, None) => held_out.map_or(Components::Bic, Components::HeldOut),
         (MixtureStart::Components(k), None) => Components::Fixed(k),
     };
     let raw = row_entropies(work.view())?;

@@ -34,6 +34,11 @@ impl HeldOut {
         Self { x, log_det: Array1::zeros(n), patience, best: start, progress: start, curve: Vec::new() }
     }
 
+    /// The held-out rows as the steps so far left them (dimension-major).
+    pub(super) fn rows(&self) -> ArrayView2<'_, f64> {
+        self.x.view()
+    }
+
     /// Applies a fitted step.
     pub(super) fn advance(&mut self, step: &dyn Bijector) {
         par_forward(step, self.x.view_mut(), Some(self.log_det.view_mut()));

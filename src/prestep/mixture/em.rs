@@ -32,6 +32,9 @@ const SIZES: [usize; 10] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32];
 pub(crate) enum Components<'a> {
     /// Chosen by BIC among [`SIZES`], each from k-means.
     Bic,
+    /// Chosen among [`SIZES`] by the mean log-likelihood of these rows (`d × m`), each
+    /// from k-means.
+    HeldOut(ArrayView2<'a, f64>),
     /// This many, from k-means.
     Fixed(usize),
     /// As many as this mixture, starting from it.
@@ -235,6 +238,8 @@ pub(crate) fn fit_mixture(x: ArrayView2<'_, f64>, components: Components, seed: 
     }
     let centre: Vec<f64> = columns.iter().map(|(_, m, _, unit)| m * unit).collect();
     let scale: Vec<f64> = columns.iter().map(|(_, _, sd, unit)| sd * unit).collect();
+    let standardize =
+        |h: ArrayView2<'_, f64>| Array2::from_shape_fn((h.ncols(), d), |(i, a)| (h[[a, i]] - centre[a]) / scale[a]);
     let rows = Array2::from_shape_fn((n, d), |(i, a)| {
         let (scaled, m, sd, _) = &columns[a];
         (scaled[i] - m) / sd
@@ -253,12 +258,23 @@ pub(crate) fn fit_mixture(x: ArrayView2<'_, f64>, components: Components, seed: 
             Params::new(m.parts.ln_weights.to_vec(), means, chol)?.em(rows.view()).0
         }
         Components::Fixed(k) => fit(k)?.0,
-        Components::Bic => {
+        Components::Bic | Components::HeldOut(_) => {
+            let held = match components {
+                Components::HeldOut(h) => Some(standardize(h)),
+                _ => None,
+            };
             let mut best: Option<(Params, f64)> = None;
             let mut misses = 0;
             for &k in SIZES.iter().filter(|&&k| k == 1 || k * 2 * (d + 1) <= n) {
                 let Some((p, ll)) = fit(k) else { break };
-                let score = bic(ll, n, p.components(), d);
+                // Lower is better: BIC, or the held-out rows' negated log-likelihood.
+                let score = match &held {
+                    Some(h) => -p.responsibilities(h.view()).1,
+                    None => bic(ll, n, p.components(), d),
+                };
+                // A held-out row no mixture reaches scores −∞ (a mean of NaN or +∞
+                // here): the first size is kept until one scores a number.
+                let score = if score.is_nan() { f64::INFINITY } else { score };
                 if best.as_ref().is_none_or(|(_, b)| score < *b) {
                     best = Some((p, score));
                     misses = 0;
