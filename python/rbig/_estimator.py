@@ -83,8 +83,9 @@ class RBIG(*_BASES):
         data give the same model.
     density : bool, default=False
         Choose the rotation, knots, whitening and depth for density estimation on a
-        fifth of the rows held out (the command-line tool's ``fit --density``): about
-        seven fits. ``rotation``, ``knots``, ``whiten`` and ``mixture`` are then ignored.
+        fifth of the rows held out (the command-line tool's ``fit --density``): six
+        fits and the refit. ``rotation``, ``knots``, ``whiten`` and ``mixture`` are then
+        ignored.
     whiten : bool or "auto", default="auto"
         Start with an exact affine whitening (the data's mean and covariance, floored
         at 1e-6 of each variance), after which columns that look Gaussian get affine

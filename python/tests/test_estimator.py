@@ -185,7 +185,7 @@ def test_ctrl_c_stops_a_long_fit_within_a_layer():
         x = np.column_stack([np.sin(3 * z[:, 0]) + 0.2 * z[:, 1]] + [z[:, j] + 0.5 * z[:, j - 1] ** 2 for j in range(1, 8)])
         print("fitting", flush=True)
         try:
-            # About 100 s uninterrupted on 2 cores (seven model fits, hundreds of layers).
+            # Long uninterrupted on 2 cores (six model fits, hundreds of layers).
             rbig.RBIG(density=True).fit(x)
             print("finished", flush=True)
         except KeyboardInterrupt:

@@ -162,7 +162,7 @@ pub(crate) enum Command {
         /// Fit for density estimation: compare PCA and random rotations, each with `auto`
         /// and `smooth` knots, and ICA with `smooth` knots after a whitening and after a
         /// Gaussian mixture, on a fifth of the rows held out, choosing each one's depth
-        /// there too, and refit the best on all rows (about seven fits). Replaces
+        /// there too, and refit the best on all rows (six fits and the refit). Replaces
         /// --rotation, --knots, --whiten and --mixture.
         #[arg(long, conflicts_with_all = ["rotation", "knots", "whiten", "mixture"])]
         density: bool,

@@ -135,7 +135,7 @@ pub fn select<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>, candidates: &[RbigPara
 impl Rbig {
     /// Fits a model for density estimation: compares the [`density_candidates`] on 20 %
     /// of the rows held out and refits the best on all rows (see [`select`]). Costs
-    /// about seven ordinary fits, some with more, smaller layers.
+    /// about seven ordinary fits (six and the refit), some with more, smaller layers.
     ///
     /// # Errors
     /// As [`Rbig::fit`], with at least `d + 2` rows left after holding out a fifth.
