@@ -25,8 +25,8 @@ const SHRINKAGE: f64 = 0.5;
 /// with [`Knots::Auto`] and [`Knots::Smooth`] maps; ICA rotations with smooth maps after
 /// a whitening start ([`RbigParams::whitening`]: for tables whose columns are
 /// near-linear functions of others, and the candidate that is one Gaussian when nothing
-/// else pays) and after a Gaussian-mixture start ([`RbigParams::mixture`], its size by
-/// BIC: for data made of clusters). All in half steps ([`RbigParams::shrinkage`] 0.5),
+/// else pays) and after a Gaussian-mixture start ([`RbigParams::mixture`], its size
+/// chosen on the held-out rows: for data made of clusters). All in half steps ([`RbigParams::shrinkage`] 0.5),
 /// the depth chosen on 20 % of the rows held out.
 ///
 /// ICA rotations without a start (with auto or smooth maps) are not among them: since

@@ -1,5 +1,5 @@
 //! Fitting the mixture: expectation-maximization from a seeded k-means++ start, the
-//! number of components chosen by BIC.
+//! number of components chosen by BIC or on held-out rows.
 //!
 //! Written here rather than taken from `linfa-clustering` (0.8.1), whose mixture sums
 //! component likelihoods without shifting their logarithms (rows far from every
@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use super::Mixture;
 use crate::numeric::normal::{ln_sum_exp, HALF_LN_2PI};
-use crate::numeric::{population_mean_var, CHUNK};
+use crate::numeric::{population_mean_var, row_magnitudes, CHUNK};
 
 /// Added to every component's variances, on standardized columns (scikit-learn's
 /// `reg_covar` default, on the same scale as its users' standardized data): a component
@@ -24,7 +24,7 @@ const REGULARIZATION: f64 = 1e-6;
 const TOLERANCE: f64 = 1e-3;
 const MAX_ITERATIONS: usize = 100;
 const LLOYD_ITERATIONS: usize = 10;
-/// Sizes BIC chooses among, tried in order until two in a row do not improve on the best.
+/// Sizes chosen among, tried in order until two in a row do not improve on the best.
 const SIZES: [usize; 10] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32];
 
 /// How many components the mixture has, and where EM starts.
@@ -228,9 +228,7 @@ pub(crate) fn fit_mixture(x: ArrayView2<'_, f64>, components: Components, seed: 
     // Moments of the column divided by its largest magnitude first: squares of columns
     // near 1e±300 leave the floating-point range.
     let mut columns = Vec::with_capacity(d);
-    for r in x.rows() {
-        let magnitude = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let unit = if magnitude > 0.0 && magnitude.is_finite() { magnitude } else { 1.0 };
+    for (r, &unit) in x.rows().into_iter().zip(&row_magnitudes(x)) {
         let scaled: Vec<f64> = r.iter().map(|v| v / unit).collect();
         let (m, v) = population_mean_var(scaled.iter());
         let sd = if v > 0.0 { v.sqrt() } else { 1.0 };

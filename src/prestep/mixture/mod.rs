@@ -83,9 +83,12 @@ impl TryFrom<MixtureParts> for Mixture {
 struct Walk {
     w: Array2<f64>,
     ln_w: Vec<f64>,
-    /// The components' conditional means of the current coordinate, and `ln Σ exp ln_w`.
+    /// The components' conditional means of the current coordinate, and `ln Σ exp ln_w`
+    /// (set with the weights: at a sample's start, and as they move past a coordinate).
     mean: Vec<f64>,
     total: f64,
+    /// `ln Σ π_j`, the total at a sample's start.
+    prior_total: f64,
     terms: Vec<f64>,
     lower: Vec<f64>,
     upper: Vec<f64>,
@@ -103,26 +106,34 @@ impl Mixture {
 
     fn walk(&self) -> Walk {
         let (k, d) = self.parts.means.dim();
+        let ln_w = self.parts.ln_weights.to_vec();
+        let prior_total = ln_sum_exp(&ln_w);
         Walk {
             w: Array2::zeros((k, d)),
-            ln_w: self.parts.ln_weights.to_vec(),
+            ln_w,
             mean: vec![0.0; k],
-            total: 0.0,
+            total: prior_total,
+            prior_total,
             terms: vec![0.0; k],
             lower: vec![0.0; k],
             upper: vec![0.0; k],
         }
     }
 
+    /// Puts `walk` back at a sample's start: the prior weights.
+    fn restart(&self, walk: &mut Walk) {
+        walk.ln_w.copy_from_slice(self.parts.ln_weights.as_slice().expect("contiguous"));
+        walk.total = walk.prior_total;
+    }
+
     /// Prepares coordinate `i`: each component's conditional mean given the earlier
-    /// coordinates, whose residuals `walk` holds, and the weights' total.
+    /// coordinates, whose residuals `walk` holds.
     fn enter(&self, walk: &mut Walk, i: usize) {
         for j in 0..self.components() {
             let row = self.parts.chol.slice(ndarray::s![j, i, ..i]);
             let shift: f64 = row.iter().zip(walk.w.row(j)).map(|(l, w)| l * w).sum();
             walk.mean[j] = self.parts.means[[j, i]] + shift;
         }
-        walk.total = ln_sum_exp(&walk.ln_w);
     }
 
     /// `(ln F, ln (1 − F))` of the conditional mixture of coordinate `i` (entered) at
@@ -147,8 +158,9 @@ impl Mixture {
             let t = walk.w[[j, i]];
             walk.ln_w[j] += -0.5 * t * t - HALF_LN_2PI - self.ln_diag[[j, i]];
         }
-        if ln_sum_exp(&walk.ln_w).is_nan() || walk.ln_w.iter().all(|&w| w == f64::NEG_INFINITY) {
-            walk.ln_w.copy_from_slice(self.parts.ln_weights.as_slice().expect("contiguous"));
+        walk.total = ln_sum_exp(&walk.ln_w);
+        if walk.total.is_nan() || walk.ln_w.iter().all(|&w| w == f64::NEG_INFINITY) {
+            self.restart(walk);
         }
     }
 
@@ -179,7 +191,7 @@ impl Bijector for Mixture {
     fn forward(&self, mut x: ArrayViewMut2<'_, f64>, mut log_det: Option<ArrayViewMut1<'_, f64>>) {
         let mut walk = self.walk();
         for (s, mut col) in x.axis_iter_mut(Axis(1)).enumerate() {
-            walk.ln_w.copy_from_slice(self.parts.ln_weights.as_slice().expect("contiguous"));
+            self.restart(&mut walk);
             let mut ln_det = 0.0;
             for i in 0..col.len() {
                 // Beyond an infinite image the conditionals are undefined; the point's
@@ -207,7 +219,7 @@ impl Bijector for Mixture {
     fn inverse(&self, mut z: ArrayViewMut2<'_, f64>) {
         let mut walk = self.walk();
         for mut col in z.axis_iter_mut(Axis(1)) {
-            walk.ln_w.copy_from_slice(self.parts.ln_weights.as_slice().expect("contiguous"));
+            self.restart(&mut walk);
             for i in 0..col.len() {
                 col[i] = self.solve(&mut walk, i, col[i]);
                 if col[i].is_infinite() {
