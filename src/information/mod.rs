@@ -233,19 +233,22 @@ pub fn total_correlation<S: Data<Elem = f64>>(
     x: &ArrayBase<S, Ix2>,
     params: &RbigParams,
 ) -> Result<InformationEstimate> {
-    let as_given = total_correlation_of(x.view(), params)?;
+    let (as_given, entropies) = total_correlation_of(x.view(), params)?;
     let valid = checked(params)?;
-    match copula_front(x.view(), valid)? {
+    match copula_front(x.view(), &entropies, valid) {
         None => Ok(as_given),
-        Some(z) => Ok(preferring_scores(as_given, total_correlation_of(z.view(), params)?, valid.significance)),
+        Some(z) => Ok(preferring_scores(as_given, total_correlation_of(z.view(), params)?.0, valid.significance)),
     }
 }
 
-fn total_correlation_of(x: ArrayView2<'_, f64>, params: &RbigParams) -> Result<InformationEstimate> {
+/// The total correlation of `x`, and the spacing entropies of its columns (which the
+/// standard error's marginal fits compute anyway).
+fn total_correlation_of(x: ArrayView2<'_, f64>, params: &RbigParams) -> Result<(InformationEstimate, Vec<f64>)> {
     let model = fit(x, params)?;
-    let contributions = model.log_density(&x)? - marginal_log_densities(x, params)?;
+    let (marginal_log_p, entropies) = marginal_log_densities(x, params)?;
+    let contributions = model.log_density(&x)? - marginal_log_p;
     let se = standard_error(&contributions, model.noise_variance());
-    InformationEstimate::from_model(model.total_correlation(), se, &model)
+    Ok((InformationEstimate::from_model(model.total_correlation(), se, &model)?, entropies))
 }
 
 /// Joint differential entropy of `x`.
@@ -295,7 +298,8 @@ pub fn mutual_information<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     let params = checked(params)?;
     let joint = concatenate(Axis(1), &[x.view(), y.view()]).expect("same number of rows");
     let as_given = mutual_information_of(joint.view(), x.ncols(), params)?;
-    match copula_front(joint.view(), params)? {
+    let entropies = row_entropies(joint.t())?;
+    match copula_front(joint.view(), &entropies, params) {
         None => Ok(as_given),
         Some(z) => {
             Ok(preferring_scores(as_given, mutual_information_of(z.view(), x.ncols(), params)?, params.significance))
@@ -434,13 +438,12 @@ fn standard_error(contributions: &Array1<f64>, noise_variance: f64) -> f64 {
 /// The copula scores of `x` ([`copula::copula_scores`]), unless every column looks
 /// Gaussian (then `None`: ranks would only blur near-exact linear relations, since each
 /// column's empirical CDF is off by O(1/√n); a 50-D Gaussian's TC came out 0.7 nats low).
-fn copula_front(x: ArrayView2<'_, f64>, params: &RbigValidParams) -> Result<Option<Array2<f64>>> {
+/// `entropies` are the columns' spacing entropies.
+fn copula_front(x: ArrayView2<'_, f64>, entropies: &[f64], params: &RbigValidParams) -> Option<Array2<f64>> {
     let (n, d) = x.dim();
-    let columns = x.t().as_standard_layout().into_owned();
     let null = NullModel::new(n, d, params.rotation(), params.knots());
-    let entropies = row_entropies(columns.view())?;
-    let non_gaussian = null.any_non_gaussian(columns.view(), &entropies, params.significance());
-    Ok(non_gaussian.then(|| copula::copula_scores(x, params.seed())))
+    let non_gaussian = null.any_non_gaussian(x.t(), entropies, params.significance());
+    non_gaussian.then(|| copula::copula_scores(x, params.seed()))
 }
 
 /// Of two estimates of one quantity, from the data as given and from their copula
@@ -472,12 +475,13 @@ fn std_normal_log_density(z: ArrayView2<'_, f64>) -> Array1<f64> {
 }
 
 /// `Σᵢ ln p̂ᵢ(xᵢ)` of each row of `x`, each column's density from a marginal
-/// Gaussianization fitted on that column with the knot rule of `params`.
-fn marginal_log_densities(x: ArrayView2<'_, f64>, params: &RbigParams) -> Result<Array1<f64>> {
+/// Gaussianization fitted on that column with the knot rule of `params`; and the
+/// columns' spacing entropies, which that fit computes.
+fn marginal_log_densities(x: ArrayView2<'_, f64>, params: &RbigParams) -> Result<(Array1<f64>, Vec<f64>)> {
     let mut work = x.t().as_standard_layout().into_owned();
-    let (marginal, _) = MarginalGaussianizer::fit(work.view(), checked(params)?.knots())?;
+    let (marginal, entropies) = MarginalGaussianizer::fit(work.view(), checked(params)?.knots())?;
     let mut log_p = Array1::zeros(x.nrows());
     par_forward(&marginal, work.view_mut(), Some(log_p.view_mut()));
     add_std_normal_ln_pdf(work.view(), log_p.view_mut());
-    Ok(log_p)
+    Ok((log_p, entropies))
 }
