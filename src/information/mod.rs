@@ -74,8 +74,23 @@
 //! divergence's term covers P's rows; the
 //! Gaussianizer fitted on Q's rows adds variance it does not count. How well the
 //! standard errors cover the truth on the ground-truth suite is in the README.
+//!
+//! # What the layers leave
+//!
+//! A model's total correlation is the sum of what its steps removed, and its steps see
+//! dependence only through one-dimensional projections. Each estimate therefore also
+//! measures what the model left in its output by nearest neighbours (the
+//! Kozachenko–Leonenko estimator, on at most 5000 rows and 16 columns), against a
+//! simulated null on Gaussian samples of the same size, and adds it when it is
+//! significant (the significance of the stopping rule), with the null's variance in the
+//! standard error. Two Gaussian blocks each turned by an angle growing with its norm
+//! hide their dependence from every projection: the layers stop at 0.6 of their
+//! 1.02 nats, and the correction adds 0.1 of the 0.4 left.
 
 mod copula;
+mod residual;
+
+use residual::Leftover;
 
 use ndarray::{concatenate, Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
 use serde::{Deserialize, Serialize};
@@ -247,8 +262,15 @@ fn total_correlation_of(x: ArrayView2<'_, f64>, params: &RbigParams) -> Result<(
     let model = fit(x, params)?;
     let (marginal_log_p, entropies) = marginal_log_densities(x, params)?;
     let contributions = model.log_density(&x)? - marginal_log_p;
-    let se = standard_error(&contributions, model.noise_variance());
-    Ok((InformationEstimate::from_model(model.total_correlation(), se, &model)?, entropies))
+    let (left, left_var) = left_over(&model, x)?.significant(checked(params)?.significance);
+    let se = standard_error(&contributions, model.noise_variance() + left_var);
+    Ok((InformationEstimate::from_model(model.total_correlation() + left, se, &model)?, entropies))
+}
+
+/// The total correlation `model` left in its output on the rows `x` it was fitted to
+/// (see [`residual`]).
+fn left_over(model: &Rbig, x: ArrayView2<'_, f64>) -> Result<Leftover> {
+    Ok(Leftover::of(model.transform(&residual::subsample(x))?.view()))
 }
 
 /// Joint differential entropy of `x`.
@@ -265,8 +287,9 @@ fn total_correlation_of(x: ArrayView2<'_, f64>, params: &RbigParams) -> Result<(
 /// ```
 pub fn entropy<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>, params: &RbigParams) -> Result<InformationEstimate> {
     let model = fit(x.view(), params)?;
-    let se = standard_error(&model.log_density(x)?, model.noise_variance());
-    InformationEstimate::from_model(model.entropy(), se, &model)
+    let (left, left_var) = left_over(&model, x.view())?.significant(checked(params)?.significance);
+    let se = standard_error(&model.log_density(x)?, model.noise_variance() + left_var);
+    InformationEstimate::from_model(model.entropy() - left, se, &model)
 }
 
 /// Mutual information between the blocks `x` and `y` (same rows, any widths).
@@ -327,7 +350,12 @@ fn mutual_information_of(
         // The raw marginals' terms of the three total correlations cancel row by row.
         let contributions = model.log_density(&joint)? - model_x.log_density(&x)? - model_y.log_density(&y)?;
         let noise = model.noise_variance() + model_x.noise_variance() + model_y.noise_variance();
-        let se = standard_error(&contributions, noise);
+        // What the joint model left beyond what the blocks' models left is dependence
+        // between the blocks that no step found.
+        let (left, left_var) = left_over(&model, joint)?
+            .beyond(left_over(&model_x, x)?, left_over(&model_y, y)?)
+            .significant(params.significance);
+        let se = standard_error(&contributions, noise + left_var);
         // Mutual information is never negative: a difference below 0 beyond the noise
         // (the significance the stopping rule uses, 3 standard errors by default) means
         // the blocks' models removed dependence the joint model did not (a block on a
@@ -337,7 +365,14 @@ fn mutual_information_of(
         if mi < -params.significance * se {
             return block_gaussianized(&model_x, &model_y, x, y, params);
         }
-        return InformationEstimate::from_model(mi, se, &model);
+        // A correction that would take it there measures no hidden dependence either:
+        // where a block has no density, the neighbours' distances shrink onto its set,
+        // and what its models and the joint model "left" differ by nats either way.
+        if mi + left < -params.significance * se {
+            let se = standard_error(&contributions, noise);
+            return InformationEstimate::from_model(mi, se, &model);
+        }
+        return InformationEstimate::from_model(mi + left, se, &model);
     }
     block_gaussianized(&model_x, &model_y, x, y, params)
 }
@@ -421,8 +456,9 @@ pub fn kl_divergence<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     let valid = checked(params)?;
     let null = NullModel::new(z.nrows(), z.ncols(), valid.rotation(), valid.knots());
     let marginal_noise = z.ncols() as f64 * null.negentropy_sd.powi(2);
-    let se = standard_error(&contributions, model.noise_variance() + marginal_noise);
-    InformationEstimate::from_model(model.total_correlation() + marginal_kl, se, &model)
+    let (left, left_var) = left_over(&model, z.view())?.significant(valid.significance);
+    let se = standard_error(&contributions, model.noise_variance() + marginal_noise + left_var);
+    InformationEstimate::from_model(model.total_correlation() + left + marginal_kl, se, &model)
 }
 
 /// The standard error of an estimate whose per-row contributions (its influence
