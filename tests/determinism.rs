@@ -90,3 +90,26 @@ fn refined_unmixing_is_identical_across_thread_counts() {
     let (one, two, three) = (fit(1), fit(2), fit(3));
     assert!(one == two && two == three, "refined models differ across thread counts");
 }
+
+#[test]
+fn what_a_model_left_is_measured_identically_across_thread_counts() {
+    // The spiral's models leave dependence that the nearest-neighbour measure adds: its
+    // search runs in parallel blocks, and the estimate must not depend on them.
+    let spiral = rbig_tasks::beyond_normal_suite().into_iter().find(|t| t.name == "Spiral 2-pair 3 × 3").unwrap();
+    let x = spiral.sample(5000, 1);
+    let params = Rbig::params().rotation(RotationKind::Ica);
+    let estimate = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let tc = rbig::information::total_correlation(&x, &params).unwrap();
+            let mi = rbig::information::mutual_information(
+                &x.slice(ndarray::s![.., ..3]),
+                &x.slice(ndarray::s![.., 3..]),
+                &params,
+            )
+            .unwrap();
+            [tc.value(), tc.standard_error(), mi.value(), mi.standard_error()].map(f64::to_bits)
+        })
+    };
+    assert_eq!(estimate(1), estimate(3));
+}
