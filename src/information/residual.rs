@@ -109,9 +109,9 @@ pub(crate) fn subsample(z: ArrayView2<'_, f64>) -> Array2<f64> {
 /// [`NEIGHBOURS`] neighbours, `ψ(n) − ψ(k) + ln V_d + (d/n) Σ ln εᵢ` (`εᵢ` the distance
 /// from row `i` to its k-th nearest other row, `V_d` the volume of the unit ball), the
 /// marginal entropies those of the standard normal that the output's marginals are.
-/// (Estimated by the same estimator, the marginals of regular samples, a grid or a
-/// low-discrepancy sequence, came out above any random sample's and made dependence out
-/// of regularity.) `None` when some row has k others at its very place (repeated
+/// (Estimated by the same estimator, the marginals of a regular sample, a
+/// low-discrepancy sequence, came out above a random sample's and made dependence out of
+/// regularity.) `None` when some row has k others at its very place (repeated
 /// values), where the estimate does not exist.
 fn knn_total_correlation(z: ArrayView2<'_, f64>) -> Option<f64> {
     let (n, d) = z.dim();
