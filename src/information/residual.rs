@@ -54,26 +54,20 @@ pub(crate) struct Leftover {
 }
 
 impl Leftover {
-    /// What a model's output `z` (rows = samples) still holds; nothing (zero with no
-    /// spread) when `z` has more than [`MAX_DIM`] or fewer than two columns, too few
-    /// rows, or repeated rows. An estimate below its null mean counts as nothing left: a
-    /// total correlation is never negative, and the models' failure is to miss
-    /// dependence, not to invent it.
+    /// What a model's output `z` (rows = samples, at most [`MAX_ROWS`]: the model's
+    /// image of [`subsample`]) still holds; nothing (zero with no spread) when `z` has
+    /// more than [`MAX_DIM`] or fewer than two columns, too few rows, or repeated rows.
+    /// An estimate below its null mean counts as nothing left: a total correlation is
+    /// never negative, and the models' failure is to miss dependence, not to invent it.
     pub(crate) fn of(z: ArrayView2<'_, f64>) -> Self {
         let (n, d) = z.dim();
+        debug_assert!(n <= MAX_ROWS, "{n} rows: subsample first");
         if !(2..=MAX_DIM).contains(&d) || n < 20 * (NEIGHBOURS + 1) {
             return Self::default();
         }
-        let fewer;
-        let rows = if n > MAX_ROWS {
-            fewer = subsample(z);
-            fewer.view()
-        } else {
-            z.view()
-        };
-        match knn_total_correlation(rows) {
+        match knn_total_correlation(z) {
             Some(value) => {
-                let (mean, sd) = null(rows.nrows(), d);
+                let (mean, sd) = null(n, d);
                 Self { excess: (value - mean).max(0.0), sd }
             }
             None => Self::default(),
@@ -175,7 +169,7 @@ fn kth_neighbour_ln_distances(z: ArrayView2<'_, f64>) -> Option<Vec<f64>> {
 fn null(n: usize, d: usize) -> (f64, f64) {
     static NULLS: NullCache<(usize, usize, usize), (f64, f64)> = NullCache::new("residual");
     if n == MAX_ROWS {
-        if let Some(&entry) = NULL_AT_MAX_ROWS.get(d.wrapping_sub(2)) {
+        if let Some(&entry) = d.checked_sub(2).and_then(|i| NULL_AT_MAX_ROWS.get(i)) {
             return entry;
         }
     }
