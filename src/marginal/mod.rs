@@ -89,6 +89,29 @@ pub(crate) fn row_entropies(x: ArrayView2<'_, f64>) -> Result<Vec<f64>, Unusable
     per_sorted_row(x, |_, sorted| Ok(spacing_entropy(sorted)))
 }
 
+/// The spacing entropies of the rows of a `d × n` block and the marginal step fitted to
+/// them, from one sort of each row. A step before the layers is measured by the rows'
+/// entropies after it; when it is the last, the first layer starts from the same sort.
+#[derive(Debug, Clone)]
+pub(crate) struct RowFit {
+    pub(crate) entropies: Vec<f64>,
+    /// `None` when a row's map could not be fitted (a problem of scale, which
+    /// [`MarginalGaussianizer::fit`] reports).
+    pub(crate) step: Option<MarginalGaussianizer>,
+}
+
+impl RowFit {
+    pub(crate) fn of(x: ArrayView2<'_, f64>, knots: Knots) -> Result<Self, UnusableColumn> {
+        let plan = knots.plan(x.ncols());
+        let rows = per_sorted_row(x, |_, sorted| {
+            Ok((MonotoneSpline::fit_sorted(sorted, plan, std_normal_quantile).ok(), spacing_entropy(sorted)))
+        })?;
+        let (maps, entropies): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+        let step = maps.into_iter().collect::<Option<Vec<_>>>().map(|maps| MarginalGaussianizer { maps });
+        Ok(Self { entropies, step })
+    }
+}
+
 /// Runs `f` on `row` as a slice; a strided row goes through a copy.
 fn as_slice(row: &mut ArrayViewMut1<'_, f64>, f: impl FnOnce(&mut [f64])) {
     match row.as_slice_mut() {

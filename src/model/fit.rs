@@ -15,7 +15,7 @@ use super::stopping::StopRule;
 use super::{Annotations, Layer, LayerDiagnostics, Rbig, Step};
 use crate::bijector::par_forward;
 use crate::error::{RbigError, Result};
-use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer};
+use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer, RowFit};
 use crate::null::NullModel;
 use crate::numeric::{linearly_dependent, spread_ties, spread_ties_keeping_relations};
 use crate::params::{MixtureStart, RbigParams, RbigValidParams, Whitening};
@@ -279,9 +279,14 @@ impl Rbig {
             return Err(RbigError::Degenerate { layer: 0 });
         }
         let null = NullModel::new(n, d, params.rotation, params.knots);
+        // `work` measured, once a start has been (each sort serves the next step).
+        let mut fit = None;
         let (mixture, mixture_tc) =
             match fit_start_mixture(params, &mut work, warm_start, held_out.as_ref().map(|h| h.rows()))? {
-                Some((m, raw, tc)) => (Some((m, raw)), tc),
+                Some(MixtureFit { mixture, raw, after, tc }) => {
+                    fit = Some(after);
+                    (Some((mixture, raw)), tc)
+                }
                 None => (None, 0.0),
             };
         let (mixture, mixture_raw) = mixture.unzip();
@@ -289,8 +294,11 @@ impl Rbig {
         // The whitening's reduction, as a linear step's: Σ H(xᵢ) − Σ H(wᵢ) + ln |det A|.
         let whitening_tc = match (&whitening, &whitened_raw) {
             (Some(w), Some(raw)) => {
-                let after = row_entropies(work.view())?;
-                raw.iter().sum::<f64>() - after.iter().sum::<f64>() + w.ln_abs_det() - null.linear_mean
+                let after = RowFit::of(work.view(), params.knots)?;
+                let tc =
+                    raw.iter().sum::<f64>() - after.entropies.iter().sum::<f64>() + w.ln_abs_det() - null.linear_mean;
+                fit = Some(after);
+                tc
             }
             _ => 0.0,
         };
@@ -304,10 +312,10 @@ impl Rbig {
             Some(start) if !has_pre_steps && params.rotation != RotationKind::Random => start.linear_null,
             _ => 0.0,
         };
-        let PreSteps { unmixing, radial, raw_entropies, tc: pre_tc } = match given {
-            _ if has_pre_steps => fit_pre_steps(params, &null, &mut work, given)?,
-            Some(start) => apply_start(start, &mut work)?,
-            None => PreSteps::default(),
+        let PreSteps { unmixing, radial, raw_entropies, fit, tc: pre_tc } = match given {
+            _ if has_pre_steps => fit_pre_steps(params, &null, &mut work, given, fit)?,
+            Some(start) => apply_start(start, &mut work, fit, params.knots)?,
+            None => PreSteps { fit, ..PreSteps::default() },
         };
         let pre_tc = pre_tc + whitening_tc + mixture_tc;
         let mut steps: Vec<Step> = mixture
@@ -316,7 +324,11 @@ impl Rbig {
             .chain(whitening.into_iter().chain(unmixing).map(Step::Unmixing))
             .chain(radial.map(Step::Radial))
             .collect();
-        let (mut marginal, mut h_input) = MarginalGaussianizer::fit(work.view(), params.knots).map_err(|c| {
+        let first = match fit {
+            Some(RowFit { entropies, step: Some(step) }) => Ok((step, entropies)),
+            _ => MarginalGaussianizer::fit(work.view(), params.knots),
+        };
+        let (mut marginal, mut h_input) = first.map_err(|c| {
             if steps.is_empty() {
                 return c.into();
             }
@@ -439,16 +451,26 @@ impl Rbig {
     }
 }
 
+/// A mixture start fitted and applied.
+struct MixtureFit {
+    mixture: Mixture,
+    /// The rows' spacing entropies before it.
+    raw: Vec<f64>,
+    /// The rows after it, measured.
+    after: RowFit,
+    /// The total correlation it removed, `Σ H(xᵢ) − Σ H(zᵢ) + mean ln |det J|`
+    /// (in-sample: no null corrects it).
+    tc: f64,
+}
+
 /// The mixture start `params` ask for, fitted to `work` (by EM from `warm_start` if
-/// given) and applied to it in place, with the rows' spacing entropies before it and the
-/// total correlation it removed, `Σ H(xᵢ) − Σ H(zᵢ) + mean ln |det J|` (in-sample: no
-/// null corrects it).
+/// given) and applied to it in place.
 fn fit_start_mixture<'a>(
     params: &RbigValidParams,
     work: &mut Array2<f64>,
     warm_start: Option<&'a Mixture>,
     held_out: Option<ArrayView2<'a, f64>>,
-) -> Result<Option<(Mixture, Vec<f64>, f64)>> {
+) -> Result<Option<MixtureFit>> {
     let components = match (params.mixture, warm_start) {
         (MixtureStart::Off, _) => return Ok(None),
         (_, Some(m)) => Components::From(m),
@@ -460,9 +482,9 @@ fn fit_start_mixture<'a>(
     params.check_cancelled()?;
     let mut log_det = Array1::zeros(work.ncols());
     par_forward(&mixture, work.view_mut(), Some(log_det.view_mut()));
-    let after = row_entropies(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
-    let tc = raw.iter().sum::<f64>() - after.iter().sum::<f64>() + log_det.mean().unwrap_or(0.0);
-    Ok(Some((mixture, raw, tc)))
+    let after = RowFit::of(work.view(), params.knots).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+    let tc = raw.iter().sum::<f64>() - after.entropies.iter().sum::<f64>() + log_det.mean().unwrap_or(0.0);
+    Ok(Some(MixtureFit { mixture, raw, after, tc }))
 }
 
 impl RbigValidParams {

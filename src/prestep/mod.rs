@@ -19,7 +19,7 @@ use ndarray::{Array1, Array2};
 
 use crate::bijector::par_forward;
 use crate::error::{RbigError, Result};
-use crate::marginal::row_entropies;
+use crate::marginal::{Knots, RowFit};
 use crate::null::NullModel;
 use crate::params::RbigValidParams;
 use refine::refine;
@@ -65,46 +65,65 @@ pub(crate) struct PreSteps {
     /// Spacing entropies of the raw columns (computed here because the first marginal
     /// fit no longer sees the raw data).
     pub(crate) raw_entropies: Option<Vec<f64>>,
+    /// The rows after the steps, measured: the first layer's marginal step.
+    pub(crate) fit: Option<RowFit>,
     /// Total correlation the steps removed, bias-corrected.
     pub(crate) tc: f64,
 }
 
 /// A `start` applied to `work` alone, for fits without ICA mode's steps: its reduction
-/// counted as in [`fit_pre_steps`].
-pub(crate) fn apply_start(start: Start, work: &mut Array2<f64>) -> Result<PreSteps> {
+/// counted as in [`fit_pre_steps`]. `fit` is `work` measured, if it already was.
+pub(crate) fn apply_start(start: Start, work: &mut Array2<f64>, fit: Option<RowFit>, knots: Knots) -> Result<PreSteps> {
     let Some(step) = start.step else {
-        return Ok(PreSteps { tc: -start.null_mean, ..PreSteps::default() });
+        return Ok(PreSteps { tc: -start.null_mean, fit, ..PreSteps::default() });
     };
-    let raw = row_entropies(work.view())?;
-    let (_, change) = entropy_change(&step, work, &raw)?;
-    Ok(PreSteps { unmixing: vec![step], radial: None, raw_entropies: Some(raw), tc: change - start.null_mean })
+    let raw = measured(fit, work, knots)?.entropies;
+    let (after, change) = entropy_change(&step, work, &raw, knots)?;
+    Ok(PreSteps {
+        unmixing: vec![step],
+        radial: None,
+        raw_entropies: Some(raw),
+        fit: Some(after),
+        tc: change - start.null_mean,
+    })
+}
+
+/// `fit`, or `work` measured now.
+fn measured(fit: Option<RowFit>, work: &Array2<f64>, knots: Knots) -> Result<RowFit> {
+    Ok(match fit {
+        Some(fit) => fit,
+        None => RowFit::of(work.view(), knots)?,
+    })
 }
 
 /// Applies the linear `step` to `work`, whose rows' spacing entropies are `before`:
-/// the rows' entropies after it, and the total correlation it removed,
+/// the rows after it measured, and the total correlation it removed,
 /// `Σ H(xᵢ) − Σ H(f(x)ᵢ) + ln |det A|`.
-fn entropy_change(step: &Unmixing, work: &mut Array2<f64>, before: &[f64]) -> Result<(Vec<f64>, f64)> {
+fn entropy_change(step: &Unmixing, work: &mut Array2<f64>, before: &[f64], knots: Knots) -> Result<(RowFit, f64)> {
     par_forward(step, work.view_mut(), None);
-    let after = row_entropies(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
-    let change = before.iter().sum::<f64>() - after.iter().sum::<f64>() + step.ln_abs_det();
+    let after = RowFit::of(work.view(), knots).map_err(|_| RbigError::Degenerate { layer: 0 })?;
+    let change = before.iter().sum::<f64>() - after.entropies.iter().sum::<f64>() + step.ln_abs_det();
     Ok((after, change))
 }
 
 /// ICA mode's steps before the layers, applied to `work` in place: the `given` linear
 /// start, then a fitted linear unmixing and a radial Gaussianization, each kept only if it
 /// removes significant total correlation. A step's reduction follows from the change of
-/// variables: `Σ H(xᵢ) − Σ H(f(x)ᵢ) + E ln |det J|`.
+/// variables: `Σ H(xᵢ) − Σ H(f(x)ᵢ) + E ln |det J|`. `fit` is `work` measured, if it
+/// already was.
 pub(crate) fn fit_pre_steps(
     params: &RbigValidParams,
     null: &NullModel,
     work: &mut Array2<f64>,
     given: Option<Start>,
+    fit: Option<RowFit>,
 ) -> Result<PreSteps> {
     let n = work.ncols();
-    let raw = row_entropies(work.view())?;
+    let knots = params.knots();
+    let mut before = measured(fit, work, knots)?;
+    let raw = before.entropies.clone();
     let mut tc = 0.0;
     let mut steps = Vec::new();
-    let mut before = raw.clone();
     // The spurious correlations the fitted unmixing removes on Gaussian data: only those
     // the start left (between its blocks: p·q/(2n) of the joint's (p+q)(p+q−1)/(4n)).
     // Charged the joint's whole null, a 50 + 50 Gaussian's mutual information came out
@@ -114,7 +133,7 @@ pub(crate) fn fit_pre_steps(
         tc -= start.null_mean;
         linear_mean -= start.linear_null;
         if let Some(step) = start.step {
-            let (after, change) = entropy_change(&step, work, &before)?;
+            let (after, change) = entropy_change(&step, work, &before.entropies, knots)?;
             tc += change;
             before = after;
             steps.push(step);
@@ -123,7 +142,7 @@ pub(crate) fn fit_pre_steps(
     let step = Unmixing::fit(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
     params.check_cancelled()?;
     let mut trial = work.clone();
-    let (after, change) = entropy_change(&step, &mut trial, &before)?;
+    let (after, change) = entropy_change(&step, &mut trial, &before.entropies, knots)?;
     let gain = change - linear_mean;
     // A fitted unmixing is kept only when it removes significant total correlation. On
     // data that are already unmixed it can only hurt: after a given start, FastICA turns
@@ -139,12 +158,12 @@ pub(crate) fn fit_pre_steps(
         *work = trial;
         // The refinement works on the unmixed data and joins the unmixing as one step.
         // Components that all look Gaussian leave it nothing to find.
-        let worth_trying = null.any_non_gaussian(work.view(), &before, params.significance);
+        let worth_trying = null.any_non_gaussian(work.view(), &before.entropies, params.significance);
         let refined = worth_trying.then(|| refine(work.view())).flatten().and_then(|r| {
             let joined = step.then(&r).ok()?;
             let alone = Unmixing::identity(work.nrows()).then(&r).ok()?;
             let mut trial = work.clone();
-            let (after, change) = entropy_change(&alone, &mut trial, &before).ok()?;
+            let (after, change) = entropy_change(&alone, &mut trial, &before.entropies, knots).ok()?;
             let (null_mean, null_sd) = refine_null(n, work.nrows());
             let gain = change - null_mean;
             (gain > params.significance * null_sd).then_some((trial, after, joined, gain))
@@ -165,7 +184,7 @@ pub(crate) fn fit_pre_steps(
     // no component non-Gaussian there is no norm to correct (and on Gaussian data
     // the trial costs as much as a layer).
     let radial_fit = || {
-        null.any_non_gaussian(work.view(), &before, params.significance)
+        null.any_non_gaussian(work.view(), &before.entropies, params.significance)
             .then(|| Radial::fit(work.view(), params.knots))
             .flatten()
     };
@@ -173,17 +192,19 @@ pub(crate) fn fit_pre_steps(
         let mut trial = work.clone();
         let mut log_det = Array1::<f64>::zeros(n);
         par_forward(&r, trial.view_mut(), Some(log_det.view_mut()));
-        if let Ok(after) = row_entropies(trial.view()) {
-            let gain = before.iter().sum::<f64>() - after.iter().sum::<f64>() + log_det.mean().unwrap_or(0.0)
+        if let Ok(after) = RowFit::of(trial.view(), knots) {
+            let gain = before.entropies.iter().sum::<f64>() - after.entropies.iter().sum::<f64>()
+                + log_det.mean().unwrap_or(0.0)
                 - null.spline_overfit;
             if gain > params.significance * null.sd {
                 tc += gain;
                 *work = trial;
                 radial = Some(r);
+                before = after;
             }
         }
     }
-    Ok(PreSteps { unmixing: steps, radial, raw_entropies: Some(raw), tc })
+    Ok(PreSteps { unmixing: steps, radial, raw_entropies: Some(raw), fit: Some(before), tc })
 }
 
 #[cfg(test)]
