@@ -13,16 +13,21 @@
 //! the Gaussian by the copula's pseudo-likelihood (the t-copula fit of Demarta & McNeil
 //! 2005): the one under which the rank-transformed rows are most likely.
 
+use std::ops::Range;
+
 use nalgebra::Cholesky;
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use statrs::function::gamma::ln_gamma;
 
 use crate::numeric::normal::std_normal_quantile;
-use crate::numeric::{argsort_floats, correlation, equal_runs, mean_and_covariance, sort_floats, to_nalgebra};
+use crate::numeric::{
+    argsort_floats, correlation, equal_runs, mean_and_covariance, population_mean_var, sort_floats, to_nalgebra, CHUNK,
+};
 
 /// The random stream of the scores, apart from the seed's other uses.
 const SCORE_STREAM: u64 = 0x00C0_B10A;
@@ -62,16 +67,22 @@ impl Reference {
         }
     }
 
-    /// `n` draws from the reference, sorted: the scores the ranks are mapped to.
+    /// `n` draws from the reference for column `column`, sorted: the scores its ranks
+    /// are mapped to.
     ///
     /// Random scores rather than the quantiles: the transformed columns are then a
     /// genuine sample of the reference, the case every entropy estimate and noise model
     /// downstream is calibrated for. The quantile grid is too regular: its spacing
     /// entropy lacks the estimator's bias on random samples, which the first layer's
     /// reduction would count as total correlation (+0.025 nats on a 2-D Gaussian).
-    fn sorted_draws(self, n: usize, seed: u64) -> Vec<f64> {
+    /// Each column gets draws of its own: columns that are permutations of one sample
+    /// have one entropy estimate's error in common, which made the stopping rule keep
+    /// noise (independent Gaussian columns, n = 4000, d = 3, mean over 12 samples:
+    /// +0.0083 nats in PCA mode and +0.0094 in ICA mode, against +0.0012 and +0.0047
+    /// with draws per column).
+    fn sorted_draws(self, n: usize, seed: u64, column: usize) -> Vec<f64> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(SCORE_STREAM);
+        rng.set_stream(SCORE_STREAM + column as u64);
         let draws: Vec<f64> = match self {
             Reference::Gaussian => (0..n).map(|_| StandardNormal.sample(&mut rng)).collect(),
             Reference::StudentT(nu) => {
@@ -104,22 +115,48 @@ impl Reference {
     }
 }
 
-/// The rank of every value of each row of the `d × n` block `x`, mapped through
-/// `table` (tied values get the mean of their ranks' entries).
-fn rank_scores(x: ArrayView2<'_, f64>, table: &[f64]) -> Array2<f64> {
-    let mut out = Array2::<f64>::zeros(x.dim());
-    for (row, mut scores) in x.axis_iter(Axis(0)).zip(out.axis_iter_mut(Axis(0))) {
-        let values = row.to_vec();
-        let order = argsort_floats(&values);
-        let sorted: Vec<f64> = order.iter().map(|&i| values[i]).collect();
-        for run in equal_runs(&sorted) {
-            let score = table[run.clone()].iter().sum::<f64>() / run.len() as f64;
-            for &i in &order[run] {
-                scores[i] = score;
-            }
-        }
+/// The order of each row of a `d × n` block, and its runs of tied values (in that
+/// order): all that the scores need from the data.
+struct Ranks {
+    n: usize,
+    rows: Vec<(Vec<usize>, Vec<Range<usize>>)>,
+}
+
+impl Ranks {
+    fn of(x: ArrayView2<'_, f64>) -> Self {
+        let rows = x
+            .axis_iter(Axis(0))
+            .into_par_iter()
+            .map(|row| {
+                let values = row.to_vec();
+                let order = argsort_floats(&values);
+                let sorted: Vec<f64> = order.iter().map(|&i| values[i]).collect();
+                (order, equal_runs(&sorted).filter(|run| run.len() > 1).collect())
+            })
+            .collect();
+        Self { n: x.ncols(), rows }
     }
-    out
+
+    /// Every value mapped, rank for rank, through its row's table, `table(row)` (tied
+    /// values get the mean of their ranks' entries).
+    fn scores(&self, table: impl Fn(usize) -> Vec<f64> + Sync) -> Array2<f64> {
+        let mut out = Array2::<f64>::zeros((self.rows.len(), self.n));
+        out.axis_iter_mut(Axis(0)).into_par_iter().zip(&self.rows).enumerate().for_each(
+            |(dim, (mut scores, (order, runs)))| {
+                let table = table(dim);
+                for (&i, &score) in order.iter().zip(&table) {
+                    scores[i] = score;
+                }
+                for run in runs {
+                    let score = table[run.clone()].iter().sum::<f64>() / run.len() as f64;
+                    for &i in &order[run.clone()] {
+                        scores[i] = score;
+                    }
+                }
+            },
+        );
+        out
+    }
 }
 
 /// The copula pseudo-log-likelihood per row of rank scores `z` (`d × n`) under
@@ -143,11 +180,13 @@ fn copula_log_likelihood(z: ArrayView2<'_, f64>, reference: Reference) -> Option
 /// The reference under which the ranks of the `d × n` block `x` are most likely.
 fn choose_reference(x: ArrayView2<'_, f64>) -> Reference {
     let stride = x.ncols().div_ceil(CHOICE_ROWS).max(1);
-    let sub = x.slice(ndarray::s![.., ..;stride]);
-    let n = sub.ncols();
+    let ranks = Ranks::of(x.slice(ndarray::s![.., ..;stride]));
     std::iter::once(Reference::Gaussian)
         .chain(DEGREES_OF_FREEDOM.iter().map(|&nu| Reference::StudentT(nu)))
-        .filter_map(|r| copula_log_likelihood(rank_scores(sub, &r.quantile_table(n)).view(), r).map(|ll| (r, ll)))
+        .filter_map(|r| {
+            let table = r.quantile_table(ranks.n);
+            copula_log_likelihood(ranks.scores(|_| table.clone()).view(), r).map(|ll| (r, ll))
+        })
         .fold((Reference::Gaussian, f64::NEG_INFINITY), |best, (r, ll)| if ll > best.1 { (r, ll) } else { best })
         .0
 }
@@ -155,10 +194,82 @@ fn choose_reference(x: ArrayView2<'_, f64>) -> Reference {
 /// `x` (rows = samples) with every column replaced, rank for rank, by sorted draws from
 /// the chosen reference (see the module documentation); the draws come from `seed`.
 pub(crate) fn copula_scores(x: ArrayView2<'_, f64>, seed: u64) -> Array2<f64> {
-    let xt = x.t();
-    let reference = choose_reference(xt);
-    let z = rank_scores(xt, &reference.sorted_draws(x.nrows(), seed));
+    scores(&Ranks::of(x.t()), seed, choose_reference(x.t()))
+}
+
+/// The copula scores of `x` (rows = samples) whose columns all look Gaussian, unless
+/// they lose dependence between `blocks` (column counts, in order) that the values
+/// show ([`scores_blur`]); the blur is measured on Gaussian scores, so the reference is
+/// chosen only when the scores are kept.
+pub(crate) fn scores_unless_blurred(x: ArrayView2<'_, f64>, seed: u64, blocks: &[usize]) -> Option<Array2<f64>> {
+    let ranks = Ranks::of(x.t());
+    let gaussian = scores(&ranks, seed, Reference::Gaussian);
+    if scores_blur(x, gaussian.view(), blocks) {
+        return None;
+    }
+    Some(match choose_reference(x.t()) {
+        Reference::Gaussian => gaussian,
+        reference => scores(&ranks, seed, reference),
+    })
+}
+
+/// The data of `ranks` (rows = samples) with every column replaced, rank for rank, by
+/// its own sorted draws from `reference`.
+fn scores(ranks: &Ranks, seed: u64, reference: Reference) -> Array2<f64> {
+    let z = ranks.scores(|column| reference.sorted_draws(ranks.n, seed, column));
     z.reversed_axes().as_standard_layout().into_owned()
+}
+
+/// The Gaussian plug-in of the dependence between `blocks` (column counts, in order)
+/// of the `d × n` block `x`, `−½ ln det R + Σ_b ½ ln det R_b` with `R` the correlation
+/// matrix and `R_b` its blocks, and the standard error of that estimate from its
+/// per-row terms `−½ zᵀR⁻¹z + Σ_b ½ z_bᵀR_b⁻¹z_b` (`z` standardized; the delta
+/// method). `None` when a correlation matrix is singular.
+fn gaussian_dependence(x: ArrayView2<'_, f64>, blocks: &[usize]) -> Option<(f64, f64)> {
+    let (d, n) = x.dim();
+    let (mean, cov) = mean_and_covariance(x, None);
+    let corr = correlation(&cov);
+    let sd = cov.diag().mapv(f64::sqrt);
+    let mut parts = vec![(0, d, 1.0)];
+    let mut start = 0;
+    for &len in blocks {
+        parts.push((start, len, -1.0));
+        start += len;
+    }
+    let mut value = 0.0;
+    let mut terms = vec![0.0; n];
+    for (start, len, sign) in parts {
+        let r = corr.slice(ndarray::s![start..start + len, start..start + len]);
+        let chol = Cholesky::new(to_nalgebra(r))?;
+        value -= sign * chol.l_dirty().diagonal().iter().map(|v| v.ln()).sum::<f64>();
+        for (c, chunk) in x.axis_chunks_iter(Axis(1), CHUNK).enumerate() {
+            let z = nalgebra::DMatrix::from_fn(len, chunk.ncols(), |i, j| {
+                (chunk[(start + i, j)] - mean[start + i]) / sd[start + i]
+            });
+            let w = chol.l_dirty().solve_lower_triangular(&z)?;
+            for (j, column) in w.column_iter().enumerate() {
+                terms[c * CHUNK + j] -= sign * 0.5 * column.norm_squared();
+            }
+        }
+    }
+    Some((value, (population_mean_var(&terms).1 / n as f64).sqrt()))
+}
+
+/// Whether the scores `z` of `x` (both rows = samples) show less dependence between
+/// `blocks` than `x` itself by more than its standard error, as the Gaussian plug-in
+/// sees it (or either's correlation matrix is singular).
+///
+/// Every score carries the noise of its rank and of the draw it is mapped to, O(1/√n),
+/// which a near-exact linear relation between columns does not survive: on a 50-D
+/// Gaussian (total correlation 56.8 nats, n = 10⁴) the plug-in on the scores is 1.2
+/// nats below the plug-in on the values, on a 10-D one (10.5 nats) 0.12 below, 2.2 to
+/// 2.5 standard errors. On the Beyond-Normal Gaussians (at most 1.6 nats) the two differ
+/// by 0.2 standard errors at most.
+fn scores_blur(x: ArrayView2<'_, f64>, z: ArrayView2<'_, f64>, blocks: &[usize]) -> bool {
+    match (gaussian_dependence(x.t(), blocks), gaussian_dependence(z.t(), blocks)) {
+        (Some((given, se)), Some((scores, _))) => given - scores > se,
+        _ => true,
+    }
 }
 
 #[cfg(test)]
@@ -166,10 +277,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn gaussian_dependence_is_the_log_determinant_and_blocks_take_theirs_out() {
+        // Two independent pairs with correlations 0.6 and -0.8: the total correlation is
+        // -½ ln(1 - 0.36) - ½ ln(1 - 0.64); between the pairs there is none.
+        use rand_distr::{Distribution, StandardNormal};
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let n = 20_000;
+        let g = Array2::from_shape_simple_fn((4, n), || -> f64 { StandardNormal.sample(&mut rng) });
+        let mut x = g.clone();
+        for (row, rho) in [(1, 0.6), (3, -0.8f64)] {
+            let mixed = &g.row(row - 1) * rho + &g.row(row) * (1.0 - rho * rho).sqrt();
+            x.row_mut(row).assign(&mixed);
+        }
+        let truth = -0.5 * (0.64f64.ln() + 0.36f64.ln());
+        let (tc, se) = gaussian_dependence(x.view(), &[1, 1, 1, 1]).unwrap();
+        assert!((tc - truth).abs() < 3.0 * se && se < 0.01, "{tc} ± {se} vs {truth}");
+        let (between, _) = gaussian_dependence(x.view(), &[2, 2]).unwrap();
+        assert!(between.abs() < 1e-3, "{between}");
+        let (mi, _) = gaussian_dependence(x.view(), &[1, 3]).unwrap();
+        assert!((mi + 0.5 * 0.64f64.ln()).abs() < 0.02, "{mi}");
+    }
+
+    #[test]
     fn ties_share_their_mean_score_and_order_is_kept() {
         let x = ndarray::array![[3.0, 1.0, 3.0, -2.0, 7.0]];
         let table = [10.0, 20.0, 30.0, 40.0, 50.0];
-        let z = rank_scores(x.view(), &table);
+        let z = Ranks::of(x.view()).scores(|_| table.to_vec());
         assert_eq!(z.row(0).to_vec(), vec![35.0, 20.0, 35.0, 10.0, 50.0]);
     }
 

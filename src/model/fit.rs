@@ -26,14 +26,20 @@ use crate::rotation::RotationKind;
 /// as many (below, fitting both starts on all rows costs no more than the pilot would).
 const PILOT_ROWS: usize = 20_000;
 
-/// Checks that `x` (rows = samples) is finite, returning the first bad cell.
-fn check_finite<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Result<()> {
-    for ((row, column), &value) in x.indexed_iter() {
-        if !value.is_finite() {
-            return Err(RbigError::NonFinite { row, column, value });
-        }
+/// The input problems any fit of `x` (rows = samples) reports first: no columns, too
+/// few rows for a density, a value that is not finite (the first such cell).
+pub(crate) fn check_input(x: ArrayView2<'_, f64>) -> Result<()> {
+    let (n, d) = x.dim();
+    if d == 0 {
+        return Err(RbigError::NoColumns);
     }
-    Ok(())
+    if n <= d {
+        return Err(RbigError::TooFewRows { rows: n, columns: d, needed: d + 1 });
+    }
+    match x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        Some(((row, column), &value)) => Err(RbigError::NonFinite { row, column, value }),
+        None => Ok(()),
+    }
 }
 
 /// Bytes a fit of `n × d` data allocates beyond its input, at its peak: the working
@@ -232,15 +238,9 @@ impl Rbig {
             Some(Step::Mixture(mixture)) => Some(mixture),
             _ => None,
         });
-        let (n, d) = x.dim();
-        if d == 0 {
-            return Err(RbigError::NoColumns);
-        }
-        if n <= d {
-            return Err(RbigError::TooFewRows { rows: n, columns: d, needed: d + 1 });
-        }
-        check_memory(params, fit_memory(n, d, params.rotation))?;
-        check_finite(&x)?;
+        let d = x.ncols();
+        check_input(x)?;
+        check_memory(params, fit_memory(x.nrows(), d, params.rotation))?;
         params.check_cancelled()?;
         let (mut work, mut held_out) = match params.validation.filter(|_| depth.is_none()) {
             Some(v) => {

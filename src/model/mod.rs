@@ -10,6 +10,7 @@ mod annotations;
 mod apply;
 mod file;
 mod fit;
+pub(crate) use fit::check_input;
 mod held_out;
 mod selection;
 mod stopping;
