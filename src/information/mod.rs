@@ -30,19 +30,19 @@
 //! # Units matter little
 //!
 //! Total correlation and mutual information do not change when any column goes through
-//! a strictly increasing map (a change of units, a log, ranks). Unless every column
-//! looks Gaussian, both are therefore also estimated on the columns' ranks, each column
-//! mapped to sorted draws of a reference distribution (the Gaussian, or the Student-t
-//! that makes the ranks most likely, so that a Student-t copula stays elliptical). The
-//! rank estimate is the same, to the last bit, whatever increasing maps the columns went
-//! through, and is returned unless the estimate in the given units is larger beyond the
-//! noise (the significance times the rank estimate's standard error) or the rank
-//! estimate is below 0. The given units win where the dependence is linear in them
-//! (linearly mixed non-Gaussian sources), and only there can increasing maps move the
-//! result; on the Beyond-Normal suite they moved it by at most 0.09 nats, against 1.8
-//! nats when only the given units were used (see the README). Columns that all look Gaussian
-//! are used as given alone: there ranks would blur near-exact linear relations. The
-//! entropy and the divergence depend on the units, and use them.
+//! a strictly increasing map (a change of units, a log, ranks). Both are therefore
+//! estimated on the columns' ranks, each column mapped to its own sorted draws of a
+//! reference distribution (the Gaussian, or the Student-t that makes the ranks most
+//! likely, so that a Student-t copula stays elliptical). The rank estimate is the same,
+//! to the last bit, whatever increasing maps the columns went through. Unless every
+//! column looks Gaussian, the estimate in the given units is also made, and returned
+//! when it is larger beyond the noise (the significance times the rank estimate's
+//! standard error) or the rank estimate is below 0: the given units win where the
+//! dependence is linear in them (linearly mixed non-Gaussian sources), and only there
+//! can increasing maps move the result (see the README). Columns that all look Gaussian
+//! are used as given alone where the ranks would blur a near-exact linear relation,
+//! which the Gaussian plug-in `−½ ln det R` shows directly. The entropy and the
+//! divergence depend on the units, and use them.
 //!
 //! ```
 //! use rbig::{information::mutual_information, Rbig};
