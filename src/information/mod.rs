@@ -253,15 +253,14 @@ pub fn total_correlation<S: Data<Elem = f64>>(
     // The columns' marginal step serves both the front's choice (their entropies) and
     // the standard error of an estimate on the values as given.
     let columns = RowFit::of(x.t(), valid.knots())?;
+    let on_scores = |z: Array2<f64>| total_correlation_of(z.view(), params, RowFit::of(z.t(), valid.knots())?);
     let singletons = vec![1; x.ncols()];
     Ok(match copula_front(x.view(), &columns.entropies, &singletons, valid) {
         Front::Given => total_correlation_of(x.view(), params, columns)?,
-        Front::Scores(z) => total_correlation_of(z.view(), params, RowFit::of(z.t(), valid.knots())?)?,
-        Front::Both(z) => preferring_scores(
-            total_correlation_of(x.view(), params, columns)?,
-            total_correlation_of(z.view(), params, RowFit::of(z.t(), valid.knots())?)?,
-            valid.significance,
-        ),
+        Front::Scores(z) => on_scores(z)?,
+        Front::Both(z) => {
+            preferring_scores(total_correlation_of(x.view(), params, columns)?, on_scores(z)?, valid.significance)
+        }
     })
 }
 
