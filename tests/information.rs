@@ -395,22 +395,18 @@ fn student_t_mutual_information_survives_increasing_maps() {
 /// A block on a curve has no density in its plane: the Swiss roll of the Beyond-Normal
 /// suite (one variable rolled up in 2-D against a correlated one, MI 0.413). The
 /// difference of three total correlations came out at −0.91 ± 0.05 and −0.26 ± 0.04 on
-/// these two samples, impossible for a mutual information; the estimate is now never
-/// significantly negative, and within 0.2 of the truth. (Not much closer: on such a
-/// block the estimate depends on the rank scores' random draws far beyond its standard
-/// error. Seed 1 gave 0.409 when all columns shared one sorted sample, and 0.247 with
-/// draws of their own.)
+/// these two samples, impossible for a mutual information. The total correlation of the
+/// blocks Gaussianized by their own models, used then, missed part of it (0.324 ± 0.023
+/// and 0.247 ± 0.021); the nearest-neighbour estimate, which needs no density, is now
+/// within three standard errors.
 #[test]
-fn a_block_on_a_curve_gets_no_negative_mutual_information() {
+fn a_block_on_a_curve_gets_its_mutual_information() {
     let roll = rbig_tasks::beyond_normal_suite().into_iter().find(|t| t.name == "Swiss roll 2 × 1").unwrap();
     for seed in 0..2 {
         let x = roll.sample(5000, seed);
         let mi = mutual_information(&x.slice(s![.., ..2]), &x.slice(s![.., 2..]), &ica()).unwrap();
         println!("seed {seed}: {:.3} ± {:.3} (truth {:.3})", mi.value(), mi.standard_error(), roll.truth);
-        assert!(
-            mi.value() > -2.0 * mi.standard_error() && (mi.value() - roll.truth).abs() < 0.2,
-            "seed {seed}: {mi:?}"
-        );
+        assert!((mi.value() - roll.truth).abs() < 3.0 * mi.standard_error(), "seed {seed}: {mi:?}");
     }
 }
 

@@ -88,6 +88,7 @@
 //! 1.02 nats, and the correction adds 0.1 of the 0.4 left.
 
 mod copula;
+mod neighbours;
 mod residual;
 
 use residual::Leftover;
@@ -276,7 +277,7 @@ fn total_correlation_of(x: ArrayView2<'_, f64>, params: &RbigParams, columns: Ro
 /// The total correlation `model` left in its output on the rows `x` it was fitted to
 /// (see [`residual`]).
 fn left_over(model: &Rbig, x: ArrayView2<'_, f64>) -> Result<Leftover> {
-    Ok(Leftover::of(model.transform(&residual::subsample(x))?.view()))
+    Ok(Leftover::of(model.transform(&neighbours::subsample(x))?.view()))
 }
 
 /// Joint differential entropy of `x`.
@@ -374,10 +375,15 @@ fn mutual_information_of(
         // (the significance the stopping rule uses, 3 standard errors by default) means
         // the blocks' models removed dependence the joint model did not (a block on a
         // lower-dimensional set, as a curve rolled up in the plane, has no density, and
-        // its models never finish). The estimate from the Gaussianized blocks cannot go
-        // below 0 but by noise, and is used instead.
+        // its models never finish). Nearest neighbours need no density, and their
+        // estimate is used instead; where they have no power (beyond 16 columns) or no
+        // distances (repeated rows), the Gaussianized blocks', which cannot go below 0
+        // but by noise.
         if mi < -params.significance * se {
-            return block_gaussianized(&model_x, &model_y, x, y, params);
+            return match neighbours::ksg_mutual_information(joint, split) {
+                Some((value, se)) => InformationEstimate::from_model(value, se, &model),
+                None => block_gaussianized(&model_x, &model_y, x, y, params),
+            };
         }
         // A correction that would take it there measures no hidden dependence either:
         // where a block has no density, the neighbours' distances shrink onto its set,

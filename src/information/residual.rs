@@ -21,25 +21,20 @@
 //! what the joint model left beyond what the blocks' models left, tested as one
 //! quantity.
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use statrs::function::gamma::{digamma, ln_gamma};
 
+use super::neighbours::{by_row, smallest, MAX_DIM, MAX_ROWS};
 use crate::numeric::normal::HALF_LN_2PI_E;
 use crate::numeric::{mean_var, NullCache};
 
 /// Neighbours of the estimate (the k of k-nearest): small k follows the density
 /// closely, which a residual hidden in thin structure needs.
 const NEIGHBOURS: usize = 5;
-/// Rows the estimate uses at most (evenly spaced through the data): the exhaustive
-/// neighbour search costs `n²` distances, and the null is simulated at that size.
-const MAX_ROWS: usize = 5000;
-/// Above this many columns a nearest-neighbour estimate has no power left (its null
-/// spread outgrows any residual a model leaves), and none is made.
-const MAX_DIM: usize = 16;
 /// Replicates of the null simulation.
 const REPLICATES: usize = 12;
 /// Seed of the null simulations: fixed, so estimates are reproducible.
@@ -91,14 +86,6 @@ impl Leftover {
     }
 }
 
-/// The rows of `z` the estimate uses: at most [`MAX_ROWS`], evenly spaced.
-pub(crate) fn subsample(z: ArrayView2<'_, f64>) -> Array2<f64> {
-    let n = z.nrows();
-    let m = n.min(MAX_ROWS);
-    let rows: Vec<usize> = (0..m).map(|k| k * n / m).collect();
-    z.select(Axis(0), &rows)
-}
-
 /// `Σᵢ ½ ln(2πe) − Ĥ(z)`, the joint entropy by the Kozachenko–Leonenko estimator with
 /// [`NEIGHBOURS`] neighbours, `ψ(n) − ψ(k) + ln V_d + (d/n) Σ ln εᵢ` (`εᵢ` the distance
 /// from row `i` to its k-th nearest other row, `V_d` the volume of the unit ball), the
@@ -116,50 +103,16 @@ fn knn_total_correlation(z: ArrayView2<'_, f64>) -> Option<f64> {
     Some(df * HALF_LN_2PI_E - entropy)
 }
 
-/// Queries per block of the neighbour search.
-const QUERY_BLOCK: usize = 128;
-
 /// `ln εᵢ` for every row of `z`, `εᵢ` the distance to its [`NEIGHBOURS`]-th nearest
 /// other row; `None` if that distance is zero (to rounding) for some row.
-///
-/// An exhaustive search by blocks of queries, the squared distances of a block to every
-/// row as `|q|² + |p|² − 2 q·p` (one matrix product): below 20 dimensions and at the
-/// few thousand rows used here, faster than a k-d tree, and each block's result does not
-/// depend on the thread that computes it.
 fn kth_neighbour_ln_distances(z: ArrayView2<'_, f64>) -> Option<Vec<f64>> {
-    let norms: Vec<f64> = z.rows().into_iter().map(|r| r.dot(&r)).collect();
-    let blocks: Vec<(usize, ArrayView2<'_, f64>)> =
-        z.axis_chunks_iter(Axis(0), QUERY_BLOCK).enumerate().map(|(b, q)| (b * QUERY_BLOCK, q)).collect();
-    let per_block: Vec<Option<Vec<f64>>> = blocks
-        .into_par_iter()
-        .map(|(start, queries)| {
-            let products = queries.dot(&z.t());
-            products
-                .rows()
-                .into_iter()
-                .enumerate()
-                .map(|(r, row)| {
-                    let i = start + r;
-                    let mut nearest = [f64::INFINITY; NEIGHBOURS];
-                    for (j, (&product, &norm)) in row.iter().zip(&norms).enumerate() {
-                        let squared = norms[i] + norm - 2.0 * product;
-                        if squared < nearest[NEIGHBOURS - 1] && j != i {
-                            let mut m = NEIGHBOURS - 1;
-                            while m > 0 && nearest[m - 1] > squared {
-                                nearest[m] = nearest[m - 1];
-                                m -= 1;
-                            }
-                            nearest[m] = squared;
-                        }
-                    }
-                    // Cancellation leaves about 1e-16 of the norms where points coincide.
-                    let kth = nearest[NEIGHBOURS - 1];
-                    (kth > 1e-12 * (1.0 + norms[i])).then(|| 0.5 * kth.ln())
-                })
-                .collect()
-        })
-        .collect();
-    per_block.into_iter().collect::<Option<Vec<Vec<f64>>>>().map(|v| v.concat())
+    by_row(&[z], |i, squared| {
+        let kth = smallest::<NEIGHBOURS>(squared[0].iter().copied(), i)[NEIGHBOURS - 1];
+        // Coinciding rows are apart by the search's rounding, relative to their norms.
+        (kth > 1e-12 * (1.0 + z.row(i).dot(&z.row(i)))).then(|| 0.5 * kth.ln())
+    })
+    .into_iter()
+    .collect()
 }
 
 /// Mean and standard deviation of [`knn_total_correlation`] on standard Gaussian samples
