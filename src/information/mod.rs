@@ -23,6 +23,9 @@
 //!   the joint model started from the blocks' own linear unmixings so that those cancel
 //!   exactly; the joint model can then find structure shared by the blocks (a common
 //!   scale, as in the multivariate Student-t) that block-wise Gaussianization destroys.
+//!   A difference below 0 beyond the noise marks a block without density (a curve
+//!   rolled up in the plane), and the nearest-neighbour (KSG) estimate, which needs
+//!   none, is returned instead.
 //! - [`kl_divergence`]: `D(P ‖ Q) = TC(G_Q(X_P)) + Σᵢ D(marginal i of G_Q(X_P) ‖ N(0, 1))`:
 //!   the Gaussianizer of `Q` sends `Q` to `N(0, I)`, and divergences are invariant under
 //!   the same invertible map applied to both.
