@@ -369,10 +369,16 @@ fn mutual_information_of(
         let contributions = model.log_density(&joint)? - model_x.log_density(&x)? - model_y.log_density(&y)?;
         let noise = model.noise_variance() + model_x.noise_variance() + model_y.noise_variance();
         // What the joint model left beyond what the blocks' models left is dependence
-        // between the blocks that no step found.
-        let (left, left_var) = left_over(&model, joint)?
-            .beyond(left_over(&model_x, x)?, left_over(&model_y, y)?)
-            .significant(params.significance);
+        // between the blocks that no step found. The blocks' leftovers are never
+        // negative and only subtract: when the joint's is not significant on its own,
+        // the difference is not either, and they need not be measured (two of the three
+        // neighbour searches, about 40 % of an estimate at n = 5000).
+        let joint_left = left_over(&model, joint)?;
+        let (left, left_var) = if joint_left.significant(params.significance).0 > 0.0 {
+            joint_left.beyond(left_over(&model_x, x)?, left_over(&model_y, y)?).significant(params.significance)
+        } else {
+            (0.0, 0.0)
+        };
         let se = standard_error(&contributions, noise + left_var);
         // Mutual information is never negative: a difference below 0 beyond the noise
         // (the significance the stopping rule uses, 3 standard errors by default) means
