@@ -107,7 +107,7 @@ fn knn_total_correlation(z: ArrayView2<'_, f64>) -> Option<f64> {
 /// other row; `None` if that distance is zero (to rounding) for some row.
 fn kth_neighbour_ln_distances(z: ArrayView2<'_, f64>) -> Option<Vec<f64>> {
     by_row(&[z], |i, squared| {
-        let kth = smallest::<NEIGHBOURS>(squared[0].iter(), i)[NEIGHBOURS - 1];
+        let kth = smallest::<NEIGHBOURS>(squared[0].iter().copied(), i)[NEIGHBOURS - 1];
         // Coinciding rows are apart by the search's rounding, relative to their norms.
         (kth > 1e-12 * (1.0 + z.row(i).dot(&z.row(i)))).then(|| 0.5 * kth.ln())
     })
