@@ -208,7 +208,9 @@ impl InformationEstimate {
         self
     }
 
-    /// Layers in the model the estimate comes from.
+    /// Layers in the model the estimate comes from (the joint model's, for a mutual
+    /// information that comes from nearest neighbours instead: see the
+    /// [module documentation](self)).
     pub fn layers(&self) -> usize {
         self.layers
     }
