@@ -106,6 +106,7 @@ fn estimator_commands() {
         assert!(v[key].is_f64(), "{key}: {v}");
         assert_eq!(v["units"], "nats");
         assert!(v["layers"].is_u64() && v["seconds"].is_f64());
+        assert_eq!(v["method"], "models", "{key}: {v}");
         assert!(v["standard_error"].as_f64().is_some_and(|se| se > 0.0 && se.is_finite()), "{key}: {v}");
     }
     let nats = json(&rbig(&[&"tc", &train, &"--rotation", &"pca"]));

@@ -7,7 +7,7 @@ mod common;
 
 use common::estimator::RbigEstimator;
 use ndarray::{s, Array2};
-use rbig::information::{entropy, kl_divergence, mutual_information, total_correlation, Units};
+use rbig::information::{entropy, kl_divergence, mutual_information, total_correlation, Method, Units};
 use rbig::{Rbig, RbigError, RbigParams, RotationKind};
 use rbig_tasks::{beyond_normal_suite, suite, Task};
 
@@ -407,6 +407,7 @@ fn a_block_on_a_curve_gets_its_mutual_information() {
         let mi = mutual_information(&x.slice(s![.., ..2]), &x.slice(s![.., 2..]), &ica()).unwrap();
         println!("seed {seed}: {:.3} ± {:.3} (truth {:.3})", mi.value(), mi.standard_error(), roll.truth);
         assert!((mi.value() - roll.truth).abs() < 3.0 * mi.standard_error(), "seed {seed}: {mi:?}");
+        assert_eq!(mi.method(), Method::NearestNeighbours);
     }
 }
 

@@ -75,7 +75,9 @@ def entropy(X: Any, *, rotation: str = "ica", max_layers: Optional[int] = None, 
     Returns
     -------
     Estimate
-        ``value``, ``standard_error`` (same units), ``units``, ``layers``, ``reductions``.
+        ``value``, ``standard_error`` (same units), ``units``, ``method`` (``"models"``, or
+        ``"nearest_neighbours"`` for a mutual information whose models broke down),
+        ``layers``, ``reductions``.
 
     Examples
     --------

@@ -32,6 +32,12 @@ impl Estimate {
     fn units(&self) -> &'static str {
         self.inner.units().name()
     }
+    /// `"models"`, or `"nearest_neighbours"` for a mutual information whose models
+    /// broke down (a block without density).
+    #[getter]
+    fn method(&self) -> &'static str {
+        self.inner.method().name()
+    }
     /// Rotating layers of the model behind the estimate.
     #[getter]
     fn layers(&self) -> usize {
@@ -47,10 +53,11 @@ impl Estimate {
     }
     fn __repr__(&self) -> String {
         format!(
-            "Estimate(value={}, standard_error={}, units='{}', layers={})",
+            "Estimate(value={}, standard_error={}, units='{}', method='{}', layers={})",
             self.inner.value(),
             self.inner.standard_error(),
             self.inner.units().name(),
+            self.inner.method().name(),
             self.inner.layers()
         )
     }

@@ -32,6 +32,7 @@ def test_gaussian_truths():
     for est, truth in ((tc, tc_truth), (h, h_truth), (mi, mi_truth)):
         assert within(est, truth, 0.02), (est, truth)
         assert 0 < est.standard_error < 0.05
+        assert est.method == "models" and "method='models'" in repr(est)
     # KL between N(0, I) and N(1, 2I), per column: ln sqrt2 + (1 + 1) / 4 - 1/2.
     rng = np.random.default_rng(2)
     p, q = rng.normal(size=(8000, 2)), 1 + np.sqrt(2) * rng.normal(size=(8000, 2))

@@ -190,6 +190,7 @@ pub(crate) fn estimate_json(key: &str, est: InformationEstimate, units: Units, s
         key: est.value(),
         "standard_error": est.standard_error(),
         "units": est.units().name(),
+        "method": est.method().name(),
         "layers": est.layers(),
         "seconds": seconds,
     })

@@ -138,12 +138,44 @@ impl Units {
     }
 }
 
+/// How an information estimate was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// From the fitted Gaussianization models: the total correlation their steps
+    /// removed, with what they left measured in their output.
+    Models,
+    /// From nearest neighbours (the KSG estimate), for a mutual information whose
+    /// models broke down: a block without density, such as a curve rolled up in the
+    /// plane (see the [module documentation](self)).
+    NearestNeighbours,
+}
+
+impl Method {
+    /// The method's name, as printed: `"models"` or `"nearest_neighbours"`.
+    ///
+    /// ```
+    /// use rbig::{information::{total_correlation, Method}, Rbig};
+    /// let x = ndarray::Array2::from_shape_fn((1000, 2), |(i, j)| ((i * (j + 2)) as f64 * 0.618_034).fract());
+    /// let tc = total_correlation(&x, &Rbig::params())?;
+    /// assert_eq!(tc.method(), Method::Models);
+    /// assert_eq!(tc.method().name(), "models");
+    /// # Ok::<(), rbig::RbigError>(())
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Models => "models",
+            Method::NearestNeighbours => "nearest_neighbours",
+        }
+    }
+}
+
 /// An information estimate with its standard error and provenance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InformationEstimate {
     nats: f64,
     standard_error: f64,
     units: Units,
+    method: Method,
     layers: usize,
     reductions: Vec<f64>,
 }
@@ -159,6 +191,7 @@ impl InformationEstimate {
             nats,
             standard_error,
             units: Units::Nats,
+            method: Method::Models,
             layers: model.n_layers(),
             reductions: model.diagnostics().iter().map(|l| l.tc_reduction).collect(),
         })
@@ -208,9 +241,13 @@ impl InformationEstimate {
         self
     }
 
+    /// How the estimate was made.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
     /// Layers in the model the estimate comes from (the joint model's, for a mutual
-    /// information that comes from nearest neighbours instead: see the
-    /// [module documentation](self)).
+    /// information made by [`Method::NearestNeighbours`]).
     pub fn layers(&self) -> usize {
         self.layers
     }
@@ -392,7 +429,10 @@ fn mutual_information_of(
         // but by noise.
         if mi < -params.significance * se {
             return match neighbours::ksg_mutual_information(joint, split) {
-                Some((value, se)) => InformationEstimate::from_model(value, se, &model),
+                Some((value, se)) => Ok(InformationEstimate {
+                    method: Method::NearestNeighbours,
+                    ..InformationEstimate::from_model(value, se, &model)?
+                }),
                 None => block_gaussianized(&model_x, &model_y, x, y, params),
             };
         }
