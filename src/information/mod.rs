@@ -411,7 +411,7 @@ fn mutual_information_of(
         // between the blocks that no step found. The blocks' leftovers are never
         // negative and only subtract: when the joint's is not significant on its own,
         // the difference is not either, and they need not be measured (two of the three
-        // neighbour searches, about 40 % of an estimate at n = 5000).
+        // neighbour searches, about 30 % of an estimate at n = 5000).
         let joint_left = left_over(&model, joint)?;
         let (left, left_var) = if joint_left.significant(params.significance).0 > 0.0 {
             joint_left.beyond(left_over(&model_x, x)?, left_over(&model_y, y)?).significant(params.significance)
