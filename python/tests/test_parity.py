@@ -52,8 +52,8 @@ def test_information_functions_match_the_tool(tmp_path, cli, units):
 
     def tool(*args):
         report = json.loads(cli(*args, "--units", units).stdout)
-        value = next(v for k, v in report.items() if k not in ("standard_error", "units", "layers", "seconds"))
-        return value, report["standard_error"], report["layers"]
+        value = next(v for k, v in report.items() if k not in ("standard_error", "units", "method", "layers", "seconds"))
+        return value, report["standard_error"], report["method"], report["layers"]
 
     cases = [
         (rbig.entropy(x, units=units), tool("entropy", tmp_path / "x.npy")),
@@ -61,9 +61,9 @@ def test_information_functions_match_the_tool(tmp_path, cli, units):
         (rbig.mutual_information(x[:, :2], x[:, 2:], units=units), tool("mi", tmp_path / "a.npy", tmp_path / "b.npy")),
         (rbig.kl_divergence(x, q, units=units), tool("kld", tmp_path / "x.npy", tmp_path / "q.npy")),
     ]
-    for ours, (value, se, layers) in cases:
+    for ours, (value, se, method, layers) in cases:
         # JSON carries the shortest representation that reads back to the same double.
-        assert (ours.value, ours.standard_error, ours.layers) == (value, se, layers)
+        assert (ours.value, ours.standard_error, ours.method, ours.layers) == (value, se, method, layers)
         assert ours.units == units
 
 
