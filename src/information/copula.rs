@@ -177,10 +177,17 @@ fn copula_log_likelihood(z: ArrayView2<'_, f64>, reference: Reference) -> Option
     Some(total / n as f64)
 }
 
-/// The reference under which the ranks of the `d × n` block `x` are most likely.
-fn choose_reference(x: ArrayView2<'_, f64>) -> Reference {
+/// The reference under which the ranks of the `d × n` block `x` are most likely;
+/// `ranks` are its ranks, used as they are when `x` has at most [`CHOICE_ROWS`] rows.
+fn choose_reference(x: ArrayView2<'_, f64>, ranks: &Ranks) -> Reference {
     let stride = x.ncols().div_ceil(CHOICE_ROWS).max(1);
-    let ranks = Ranks::of(x.slice(ndarray::s![.., ..;stride]));
+    let strided;
+    let ranks = if stride > 1 {
+        strided = Ranks::of(x.slice(ndarray::s![.., ..;stride]));
+        &strided
+    } else {
+        ranks
+    };
     std::iter::once(Reference::Gaussian)
         .chain(DEGREES_OF_FREEDOM.iter().map(|&nu| Reference::StudentT(nu)))
         .filter_map(|r| {
@@ -194,7 +201,8 @@ fn choose_reference(x: ArrayView2<'_, f64>) -> Reference {
 /// `x` (rows = samples) with every column replaced, rank for rank, by sorted draws from
 /// the chosen reference (see the module documentation); the draws come from `seed`.
 pub(crate) fn copula_scores(x: ArrayView2<'_, f64>, seed: u64) -> Array2<f64> {
-    scores(&Ranks::of(x.t()), seed, choose_reference(x.t()))
+    let ranks = Ranks::of(x.t());
+    scores(&ranks, seed, choose_reference(x.t(), &ranks))
 }
 
 /// The copula scores of `x` (rows = samples) whose columns all look Gaussian, unless
@@ -207,7 +215,7 @@ pub(crate) fn scores_unless_blurred(x: ArrayView2<'_, f64>, seed: u64, blocks: &
     if scores_blur(x, gaussian.view(), blocks) {
         return None;
     }
-    Some(match choose_reference(x.t()) {
+    Some(match choose_reference(x.t(), &ranks) {
         Reference::Gaussian => gaussian,
         reference => scores(&ranks, seed, reference),
     })
@@ -360,7 +368,8 @@ mod tests {
             Reference::Gaussian => f64::INFINITY,
             Reference::StudentT(nu) => nu,
         };
-        assert!(nu(choose_reference(t.view())) <= 4.0, "{:?}", choose_reference(t.view()));
-        assert!(nu(choose_reference(g.view())) >= 20.0, "{:?}", choose_reference(g.view()));
+        let choice = |x: &Array2<f64>| choose_reference(x.view(), &Ranks::of(x.view()));
+        assert!(nu(choice(&t)) <= 4.0, "{:?}", choice(&t));
+        assert!(nu(choice(&g)) >= 20.0, "{:?}", choice(&g));
     }
 }
