@@ -7,7 +7,9 @@ mod common;
 
 use common::estimator::RbigEstimator;
 use ndarray::{s, Array2};
-use rbig::information::{entropy, kl_divergence, mutual_information, total_correlation, Method, Units};
+use rbig::information::{
+    entropy, kl_divergence, mutual_information, total_correlation, InformationEstimate, Method, Units,
+};
 use rbig::{Rbig, RbigError, RbigParams, RotationKind};
 use rbig_tasks::{beyond_normal_suite, suite, Task};
 
@@ -26,6 +28,15 @@ fn mean_estimate(name: &str, params: &RbigParams, seeds: u64) -> (f64, f64) {
 
 fn ica() -> RbigParams {
     Rbig::params().rotation(RotationKind::Ica)
+}
+
+/// The ICA-mode mutual information between the first `split` columns of `x` and the
+/// rest, before and after every column goes through its own increasing map
+/// ([`rbig_tasks::monotone_maps`]).
+fn mi_before_and_after_maps(x: &Array2<f64>, split: usize) -> (InformationEstimate, InformationEstimate) {
+    let mi =
+        |d: &Array2<f64>| mutual_information(&d.slice(s![.., ..split]), &d.slice(s![.., split..]), &ica()).unwrap();
+    (mi(x), mi(&rbig_tasks::monotone_maps(x)))
 }
 
 #[test]
@@ -258,10 +269,7 @@ fn mutual_information_is_invariant_under_monotone_maps() {
 fn student_t_mutual_information_does_not_see_increasing_maps() {
     let t = task("student-t3-2+2 MI");
     for seed in 0..3 {
-        let x = t.sample(5000, seed);
-        let mapped = rbig_tasks::monotone_maps(&x);
-        let mi = |d: &Array2<f64>| mutual_information(&d.slice(s![.., ..2]), &d.slice(s![.., 2..]), &ica()).unwrap();
-        let (a, b) = (mi(&x), mi(&mapped));
+        let (a, b) = mi_before_and_after_maps(&t.sample(5000, seed), 2);
         println!("seed {seed}: MI {:.4} ± {:.4} before, {:.4} after", a.value(), a.standard_error(), b.value());
         assert_eq!(a.value().to_bits(), b.value().to_bits(), "seed {seed}: {} vs {}", a.value(), b.value());
     }
@@ -277,10 +285,7 @@ fn gaussian_columns_give_the_ranks_estimate_whatever_the_maps() {
     let pairs = beyond_normal_suite().into_iter().find(|t| t.name == "Multinormal 2-pair 3 × 3").unwrap();
     let dense = task("gaussian-d3 MI");
     for seed in 0..2 {
-        let x = pairs.sample(3000, seed);
-        let mapped = rbig_tasks::monotone_maps(&x);
-        let mi = |d: &Array2<f64>| mutual_information(&d.slice(s![.., ..3]), &d.slice(s![.., 3..]), &ica()).unwrap();
-        let (a, b) = (mi(&x), mi(&mapped));
+        let (a, b) = mi_before_and_after_maps(&pairs.sample(3000, seed), 3);
         println!("2-pair seed {seed}: MI {:.4} ± {:.4} before, {:.4} after", a.value(), a.standard_error(), b.value());
         assert_eq!(a.value().to_bits(), b.value().to_bits(), "seed {seed}: {} vs {}", a.value(), b.value());
         let x = dense.sample(3000, seed);
@@ -368,11 +373,8 @@ fn standard_errors_cover_the_truth() {
 #[test]
 fn student_t_mutual_information_survives_increasing_maps() {
     let t = task("student-t3-3+3 MI");
-    let params = ica();
-    let mi = |d: &Array2<f64>| mutual_information(&d.slice(s![.., ..3]), &d.slice(s![.., 3..]), &params).unwrap();
     for seed in 0..2 {
-        let x = t.sample(5000, seed);
-        let (a, b) = (mi(&x), mi(&rbig_tasks::monotone_maps(&x)));
+        let (a, b) = mi_before_and_after_maps(&t.sample(5000, seed), 3);
         println!(
             "seed {seed}: truth {:.4}, MI {:.4} ± {:.4}, mapped {:.4}",
             t.truth,
