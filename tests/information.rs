@@ -432,3 +432,29 @@ fn dependence_the_layers_cannot_see_is_measured_in_their_output() {
     let mean = errors.iter().sum::<f64>() / errors.len() as f64;
     assert!(mean.abs() < 0.33, "mean error {mean:+.3}");
 }
+
+/// `y = x + ε` with `x` uniform on [0, 1] and `ε` uniform on [−0.75, 0.75] (the
+/// Beyond-Normal additive noise, I = 0.333 nats): a parallelogram. In the given units one
+/// linear unmixing makes the columns independent; an increasing map of each turns the
+/// parallelogram's straight edges into curves, and the rank scores' models stopped at
+/// 0.27–0.29 on these samples, 0.05 below the estimate on the values as given. In two
+/// columns the KSG estimate on the same scores sees what they left: the estimate is now
+/// the same whatever the maps, and within three standard errors of the truth.
+#[test]
+fn a_sharp_edged_copula_gets_its_mutual_information_whatever_the_maps() {
+    let task = beyond_normal_suite().into_iter().find(|t| t.name == "Additive noise ε = 0.75 1 × 1").unwrap();
+    for seed in 0..2 {
+        let (given, mapped) = mi_before_and_after_maps(&task.sample(5000, seed), 1);
+        println!(
+            "seed {seed}: {:.4} ± {:.4} as given, {:.4} ± {:.4} mapped ({:?}; truth {:.4})",
+            given.value(),
+            given.standard_error(),
+            mapped.value(),
+            mapped.standard_error(),
+            mapped.method(),
+            task.truth
+        );
+        assert!((mapped.value() - given.value()).abs() <= 0.02, "seed {seed}: {given:?} vs {mapped:?}");
+        assert!((mapped.value() - task.truth).abs() < 3.0 * mapped.standard_error(), "seed {seed}: {mapped:?}");
+    }
+}

@@ -76,7 +76,8 @@ def entropy(X: Any, *, rotation: str = "ica", max_layers: Optional[int] = None, 
     -------
     Estimate
         ``value``, ``standard_error`` (same units), ``units``, ``method`` (``"models"``, or
-        ``"nearest_neighbours"`` for a mutual information whose models broke down),
+        ``"nearest_neighbours"`` for a mutual information whose models broke down or,
+        in six columns or fewer, missed what the KSG estimate sees),
         ``layers``, ``reductions``.
 
     Examples

@@ -33,7 +33,8 @@ impl Estimate {
         self.inner.units().name()
     }
     /// `"models"`, or `"nearest_neighbours"` for a mutual information whose models
-    /// broke down (a block without density).
+    /// broke down (a block without density) or, in six columns or fewer, missed what
+    /// the KSG estimate sees.
     #[getter]
     fn method(&self) -> &'static str {
         self.inner.method().name()

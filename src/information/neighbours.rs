@@ -25,12 +25,15 @@ const KSG_NEIGHBOURS: usize = 5;
 /// Queries per block of the neighbour search.
 const QUERY_BLOCK: usize = 128;
 
-/// The rows of `z` an estimate uses: at most [`MAX_ROWS`], evenly spaced.
-pub(crate) fn subsample(z: ArrayView2<'_, f64>) -> Array2<f64> {
-    let n = z.nrows();
+/// The rows an estimate uses of `n`: at most [`MAX_ROWS`], evenly spaced.
+pub(crate) fn subsample_rows(n: usize) -> Vec<usize> {
     let m = n.min(MAX_ROWS);
-    let rows: Vec<usize> = (0..m).map(|k| k * n / m).collect();
-    z.select(Axis(0), &rows)
+    (0..m).map(|k| k * n / m).collect()
+}
+
+/// The rows of `z` an estimate uses ([`subsample_rows`]).
+pub(crate) fn subsample(z: ArrayView2<'_, f64>) -> Array2<f64> {
+    z.select(Axis(0), &subsample_rows(z.nrows()))
 }
 
 /// `visit(i, d)` for every row `i` of the `parts` (column blocks with the same rows),
@@ -94,16 +97,29 @@ pub(crate) fn smallest<const K: usize>(values: impl Iterator<Item = f64>, skip: 
     nearest
 }
 
+/// A KSG estimate: its value and each row's term, whose mean it is.
+pub(crate) struct Ksg {
+    pub(crate) value: f64,
+    /// `ψ(k) + ψ(m) − ψ(nₓ + 1) − ψ(n_y + 1)` of each row of [`subsample_rows`].
+    pub(crate) terms: Vec<f64>,
+}
+
+impl Ksg {
+    /// The spread of the per-row terms over `√m` (the terms are not independent; on the
+    /// Swiss roll of the Beyond-Normal suite it matches the spread over samples).
+    pub(crate) fn standard_error(&self) -> f64 {
+        (population_mean_var(&self.terms).1 / self.terms.len() as f64).sqrt()
+    }
+}
+
 /// The KSG estimate (Kraskov et al. 2004, their first) of the mutual information between
 /// the first `split` columns of `joint` and the rest, on at most [`MAX_ROWS`] rows
 /// (evenly spaced), each column scaled to unit variance: `ψ(k) + ψ(m) − ⟨ψ(nₓ + 1) +
 /// ψ(n_y + 1)⟩`, `εᵢ` the distance from row `i` to its k-th nearest other row in the
 /// joint space (the larger of the blocks' Euclidean distances), `nₓ` and `n_y` the rows
-/// strictly within `εᵢ` of it in each block. With its standard error, the spread of
-/// the per-row terms over `√m` (the terms are not independent; on the Swiss roll of
-/// the Beyond-Normal suite it matches the spread over samples). `None` with more than
-/// [`MAX_DIM`] columns, too few rows, a constant column or rows repeated beyond `k`.
-pub(crate) fn ksg_mutual_information(joint: ArrayView2<'_, f64>, split: usize) -> Option<(f64, f64)> {
+/// strictly within `εᵢ` of it in each block. `None` with more than [`MAX_DIM`] columns,
+/// too few rows, a constant column or rows repeated beyond `k`.
+pub(crate) fn ksg_mutual_information(joint: ArrayView2<'_, f64>, split: usize) -> Option<Ksg> {
     let mut z = subsample(joint);
     let (m, d) = z.dim();
     if d > MAX_DIM || m < 20 * (KSG_NEIGHBOURS + 1) {
@@ -117,7 +133,7 @@ pub(crate) fn ksg_mutual_information(joint: ArrayView2<'_, f64>, split: usize) -
         column /= sd;
     }
     let (x, y) = z.view().split_at(Axis(1), split);
-    let terms: Option<Vec<f64>> = by_row(&[x, y], |i, d| {
+    let counted: Option<Vec<f64>> = by_row(&[x, y], |i, d| {
         let (dx, dy) = (&d[0], &d[1]);
         let joint = dx.iter().zip(dy).map(|(a, b)| a.max(*b));
         let eps = smallest::<KSG_NEIGHBOURS>(joint, i)[KSG_NEIGHBOURS - 1];
@@ -130,9 +146,10 @@ pub(crate) fn ksg_mutual_information(joint: ArrayView2<'_, f64>, split: usize) -
     })
     .into_iter()
     .collect();
-    let (mean, var) = population_mean_var(&terms?);
-    let value = digamma(KSG_NEIGHBOURS as f64) + digamma(m as f64) - mean;
-    Some((value, (var / m as f64).sqrt()))
+    let counted = counted?;
+    let base = digamma(KSG_NEIGHBOURS as f64) + digamma(m as f64);
+    let value = base - population_mean_var(&counted).0;
+    Some(Ksg { value, terms: counted.iter().map(|t| base - t).collect() })
 }
 
 #[cfg(test)]
@@ -151,18 +168,20 @@ mod tests {
         let mut x = g.clone();
         let mixed = &g.column(0) * 0.8 + &g.column(1) * 0.6;
         x.column_mut(1).assign(&mixed);
-        let (mi, se) = ksg_mutual_information(x.slice(ndarray::s![.., ..2]), 1).unwrap();
+        let ksg = ksg_mutual_information(x.slice(ndarray::s![.., ..2]), 1).unwrap();
+        let (mi, se) = (ksg.value, ksg.standard_error());
         assert!((mi - 0.5108).abs() < 3.0 * se && se < 0.02, "{mi} ± {se}");
         let independent = ndarray::concatenate![Axis(1), g.slice(ndarray::s![.., ..1]), g.slice(ndarray::s![.., 2..])];
-        let (mi, se) = ksg_mutual_information(independent.view(), 1).unwrap();
+        let ksg = ksg_mutual_information(independent.view(), 1).unwrap();
+        let (mi, se) = (ksg.value, ksg.standard_error());
         assert!(mi.abs() < 3.0 * se, "{mi} ± {se}");
     }
 
     #[test]
     fn ksg_needs_distinct_rows_and_varying_columns() {
         let repeated = Array2::from_shape_fn((1000, 2), |(i, j)| (i % 50) as f64 + j as f64);
-        assert_eq!(ksg_mutual_information(repeated.view(), 1), None);
+        assert!(ksg_mutual_information(repeated.view(), 1).is_none());
         let constant = Array2::from_shape_fn((1000, 2), |(i, j)| if j == 0 { 1.0 } else { i as f64 });
-        assert_eq!(ksg_mutual_information(constant.view(), 1), None);
+        assert!(ksg_mutual_information(constant.view(), 1).is_none());
     }
 }
