@@ -304,38 +304,31 @@ pub fn total_correlation<S: Data<Elem = f64>>(
     let columns = RowFit::of(x.t(), valid.knots())?;
     // Two columns' total correlation is their mutual information, checked as that is.
     let check = x.ncols() == 2;
-    let on_scores = |z: Array2<f64>| total_correlation_of(z.view(), params, RowFit::of(z.t(), valid.knots())?, check);
+    let on_scores = |z: &Array2<f64>| total_correlation_of(z.view(), params, RowFit::of(z.t(), valid.knots())?);
     let singletons = vec![1; x.ncols()];
     Ok(match copula_front(x.view(), &columns.entropies, &singletons, valid) {
-        Front::Given => total_correlation_of(x.view(), params, columns, false)?,
-        Front::Scores(z) => on_scores(z)?,
-        Front::Both(z) => preferring_scores(
-            total_correlation_of(x.view(), params, columns, false)?,
-            on_scores(z)?,
-            valid.significance,
-        ),
+        Front::Given => total_correlation_of(x.view(), params, columns)?.estimate,
+        Front::Scores(z) => on_scores(&z)?.checked(z.view(), 1, valid, check),
+        Front::Both(z) => {
+            let (given, scores) = (total_correlation_of(x.view(), params, columns)?.estimate, on_scores(&z)?);
+            if given_beats(&given, &scores.estimate, valid.significance) {
+                given
+            } else {
+                scores.checked(z.view(), 1, valid, check)
+            }
+        }
     })
 }
 
-/// The total correlation of `x`, whose columns' marginal step is `columns`; with
-/// `check` (two columns), or their KSG mutual information ([`or_neighbours`]).
-fn total_correlation_of(
-    x: ArrayView2<'_, f64>,
-    params: &RbigParams,
-    columns: RowFit,
-    check: bool,
-) -> Result<InformationEstimate> {
+/// The total correlation of `x`, whose columns' marginal step is `columns`.
+fn total_correlation_of(x: ArrayView2<'_, f64>, params: &RbigParams, columns: RowFit) -> Result<Estimated> {
     let valid = checked(params)?;
     let model = Rbig::fit_with(valid, x)?;
     let contributions = model.log_density(&x)? - marginal_log_densities(x, columns, params)?;
     let (left, left_var) = left_over(&model, x)?.significant(valid.significance);
     let noise = model.noise_variance() + left_var;
-    let estimate = InformationEstimate::from_model(
-        model.total_correlation() + left,
-        standard_error(&contributions, noise),
-        &model,
-    )?;
-    Ok(if check { or_neighbours(estimate, x, 1, &contributions, noise, valid) } else { estimate })
+    let value = model.total_correlation() + left;
+    Estimated::by_models(value, contributions, noise, &model)
 }
 
 /// The total correlation `model` left in its output on the rows `x` it was fitted to
@@ -400,25 +393,22 @@ pub fn mutual_information<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     let split = x.ncols();
     let check = joint.ncols() <= NEIGHBOUR_CHECK_COLUMNS;
     Ok(match copula_front(joint.view(), &entropies, &[split, y.ncols()], params) {
-        Front::Given => mutual_information_of(joint.view(), split, params, false)?,
-        Front::Scores(z) => mutual_information_of(z.view(), split, params, check)?,
-        Front::Both(z) => preferring_scores(
-            mutual_information_of(joint.view(), split, params, false)?,
-            mutual_information_of(z.view(), split, params, check)?,
-            params.significance,
-        ),
+        Front::Given => mutual_information_of(joint.view(), split, params)?.estimate,
+        Front::Scores(z) => mutual_information_of(z.view(), split, params)?.checked(z.view(), split, params, check),
+        Front::Both(z) => {
+            let given = mutual_information_of(joint.view(), split, params)?.estimate;
+            let scores = mutual_information_of(z.view(), split, params)?;
+            if given_beats(&given, &scores.estimate, params.significance) {
+                given
+            } else {
+                scores.checked(z.view(), split, params, check)
+            }
+        }
     })
 }
 
-/// The mutual information between the first `split` columns of `joint` and the rest;
-/// with `check`, or the KSG estimate on the same rows where the models missed what it
-/// sees ([`or_neighbours`]).
-fn mutual_information_of(
-    joint: ArrayView2<'_, f64>,
-    split: usize,
-    params: &RbigValidParams,
-    check: bool,
-) -> Result<InformationEstimate> {
+/// The mutual information between the first `split` columns of `joint` and the rest.
+fn mutual_information_of(joint: ArrayView2<'_, f64>, split: usize, params: &RbigValidParams) -> Result<Estimated> {
     let (x, y) = joint.split_at(Axis(1), split);
     let model_x = Rbig::fit_with(params, x)?;
     let model_y = Rbig::fit_with(params, y)?;
@@ -455,11 +445,14 @@ fn mutual_information_of(
         // but by noise.
         if mi < -params.significance * se {
             return match neighbours::ksg_mutual_information(joint, split) {
-                Some(ksg) => Ok(InformationEstimate {
-                    method: Method::NearestNeighbours,
-                    ..InformationEstimate::from_model(ksg.value, ksg.standard_error(), &model)?
+                Some(ksg) => Ok(Estimated {
+                    estimate: InformationEstimate {
+                        method: Method::NearestNeighbours,
+                        ..InformationEstimate::from_model(ksg.value, ksg.standard_error(), &model)?
+                    },
+                    paired: None,
                 }),
-                None => Ok(block_gaussianized(&model_x, &model_y, x, y, params)?.0),
+                None => block_gaussianized(&model_x, &model_y, x, y, params),
             };
         }
         // A correction that would take it there measures no hidden dependence either:
@@ -467,11 +460,42 @@ fn mutual_information_of(
         // and what its models and the joint model "left" differ by nats either way.
         let (value, noise) =
             if mi + left < -params.significance * se { (mi, noise) } else { (mi + left, noise + left_var) };
-        let estimate = InformationEstimate::from_model(value, standard_error(&contributions, noise), &model)?;
-        return Ok(if check { or_neighbours(estimate, joint, split, &contributions, noise, params) } else { estimate });
+        return Estimated::by_models(value, contributions, noise, &model);
     }
-    let (estimate, contributions, noise) = block_gaussianized(&model_x, &model_y, x, y, params)?;
-    Ok(if check { or_neighbours(estimate, joint, split, &contributions, noise, params) } else { estimate })
+    block_gaussianized(&model_x, &model_y, x, y, params)
+}
+
+/// An estimate, and for one by the models, its rows' contributions and its steps'
+/// noise: what [`or_neighbours`] needs to check it.
+struct Estimated {
+    estimate: InformationEstimate,
+    paired: Option<(Array1<f64>, f64)>,
+}
+
+impl Estimated {
+    /// The models' estimate `value`, whose standard error comes from `contributions`
+    /// and `noise_variance` ([`standard_error`]).
+    fn by_models(value: f64, contributions: Array1<f64>, noise_variance: f64, model: &Rbig) -> Result<Self> {
+        let estimate = InformationEstimate::from_model(value, standard_error(&contributions, noise_variance), model)?;
+        Ok(Self { estimate, paired: Some((contributions, noise_variance)) })
+    }
+
+    /// The estimate, or with `check` the KSG estimate on `z`, the rows it was made on,
+    /// where that shows what the models missed ([`or_neighbours`]).
+    fn checked(
+        self,
+        z: ArrayView2<'_, f64>,
+        split: usize,
+        params: &RbigValidParams,
+        check: bool,
+    ) -> InformationEstimate {
+        match self.paired {
+            Some((contributions, noise)) if check => {
+                or_neighbours(self.estimate, z, split, &contributions, noise, params)
+            }
+            _ => self.estimate,
+        }
+    }
 }
 
 /// Columns up to which an estimate on the copula scores is checked against the KSG
@@ -490,7 +514,10 @@ const NEIGHBOUR_CHECK_COLUMNS: usize = 6;
 /// one linear unmixing in the given units, but its rank scores' edges are curves, and
 /// the models stopped 0.05 nats short of 0.333 on them where KSG came within 0.01.
 /// Checked only on the scores, where the KSG estimate, like the models', is the same
-/// whatever increasing maps the columns went through, and up to
+/// whatever increasing maps the columns went through, and only where their estimate is
+/// kept over the given units' ([`given_beats`]: a linear relation in the given units,
+/// as between rotated uniforms, is estimated best there, and KSG on the scores' sharp
+/// edges came out 0.02 low); and up to
 /// [`NEIGHBOUR_CHECK_COLUMNS`] columns: the search costs about 0.1 s at 5000 rows or
 /// more, whatever the width, and with more columns its bias outgrows what it could
 /// show (on the 40 Beyond-Normal tasks it never exceeded the models' estimate beyond 6
@@ -507,7 +534,12 @@ fn or_neighbours(
     let rows = neighbours::subsample_rows(joint.nrows());
     let differences: Vec<f64> =
         ksg.terms.iter().zip(&rows).map(|(t, &r)| t - contributions[r]).filter(|d| d.is_finite()).collect();
-    let variance = population_mean_var(&differences).1 / differences.len() as f64 + noise_variance;
+    let finite: Vec<f64> = contributions.iter().copied().filter(|c| c.is_finite()).collect();
+    let (m, n) = (differences.len() as f64, finite.len() as f64);
+    // The KSG estimate sees only the subsample's rows, and their contributions' mean
+    // differs from all rows' by its sampling noise.
+    let subsampling = population_mean_var(&finite).1 * (1.0 / m - 1.0 / n).max(0.0);
+    let variance = population_mean_var(&differences).1 / m + subsampling + noise_variance;
     if ksg.value - estimate.nats > params.significance * variance.sqrt() {
         InformationEstimate {
             nats: ksg.value,
@@ -539,7 +571,7 @@ fn block_gaussianized(
     x: ArrayView2<'_, f64>,
     y: ArrayView2<'_, f64>,
     params: &RbigValidParams,
-) -> Result<(InformationEstimate, Array1<f64>, f64)> {
+) -> Result<Estimated> {
     let gx = model_x.transform(&x)?;
     let gy = model_y.transform(&y)?;
     let joint = concatenate(Axis(1), &[gx.view(), gy.view()]).expect("same number of rows");
@@ -550,10 +582,7 @@ fn block_gaussianized(
     let model = Rbig::fit_from(params, joint.view(), start, &mut |_| {})?;
     // The blocks' models made each block's marginals standard normal.
     let contributions = model.log_density(&joint)? - std_normal_log_density(joint.view());
-    let noise = model.noise_variance();
-    let estimate =
-        InformationEstimate::from_model(model.total_correlation(), standard_error(&contributions, noise), &model)?;
-    Ok((estimate, contributions, noise))
+    Estimated::by_models(model.total_correlation(), contributions, model.noise_variance(), &model)
 }
 
 /// Kullback–Leibler divergence `D(P ‖ Q)` from samples `p` of P and `q` of Q (same
@@ -623,7 +652,7 @@ enum Front {
     /// The columns' copula scores ([`copula::copula_scores`]) alone.
     Scores(Array2<f64>),
     /// Both, keeping the scores' estimate unless the other is larger beyond the noise
-    /// ([`preferring_scores`]).
+    /// ([`given_beats`]).
     Both(Array2<f64>),
 }
 
@@ -652,8 +681,9 @@ fn copula_front(x: ArrayView2<'_, f64>, entropies: &[f64], blocks: &[usize], par
     }
 }
 
-/// Of two estimates of one quantity, from the data as given and from their copula
-/// scores, the one from the scores, unless the other is larger beyond the noise
+/// Whether, of two estimates of one quantity by the models, from the data as given and
+/// from their copula scores, the first is kept: the one from the scores is, unless the
+/// other is larger beyond the noise
 /// (`sigmas` of the scores' standard error) or the scores' is below 0, which no total
 /// correlation or mutual information is. Each hides some dependence from the models
 /// (structure that is linear in the given units; structure that only the ranks make
@@ -664,13 +694,9 @@ fn copula_front(x: ArrayView2<'_, f64>, entropies: &[f64], blocks: &[usize], par
 /// scores alone put independent blocks, a Gaussian pair beside linearly mixed
 /// heavy-tailed sources, at −0.02: their ranks turn the mixing nonlinear, and the
 /// joint model and the block's own undo it differently.)
-fn preferring_scores(as_given: InformationEstimate, scores: InformationEstimate, sigmas: f64) -> InformationEstimate {
+fn given_beats(as_given: &InformationEstimate, scores: &InformationEstimate, sigmas: f64) -> bool {
     let beyond_noise = as_given.nats > scores.nats + sigmas * scores.standard_error;
-    if beyond_noise || (scores.nats < 0.0 && as_given.nats > scores.nats) {
-        as_given
-    } else {
-        scores
-    }
+    beyond_noise || (scores.nats < 0.0 && as_given.nats > scores.nats)
 }
 
 /// `ln N(z; 0, I)` of each row of `z`.

@@ -11,7 +11,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use statrs::function::gamma::digamma;
 
-use crate::numeric::population_mean_var;
+use crate::numeric::{argsort_floats, population_mean_var};
 
 /// Rows an estimate uses at most (evenly spaced through the data): the exhaustive
 /// search costs `n²` distances.
@@ -22,8 +22,13 @@ pub(crate) const MAX_DIM: usize = 16;
 /// Neighbours of the KSG estimate (its k): Kraskov et al. advise a few; more lowers the
 /// variance and raises the bias on strong dependence.
 const KSG_NEIGHBOURS: usize = 5;
-/// Queries per block of the neighbour search.
+/// Queries per block of the exhaustive neighbour search.
 const QUERY_BLOCK: usize = 128;
+/// Columns up to which the KSG search scans along one column ([`Sweep`]) instead of
+/// computing every distance: in more, that column prunes too little. (Measured at 5000
+/// rows, sweep against exhaustive: 19 against 90 ms in 1 + 1 columns, 58 against 94
+/// in 2 + 1, 98 against 91 in 2 + 2, 172 against 71 in 3 + 3.)
+const SWEEP_MAX_DIM: usize = 3;
 
 /// The rows an estimate uses of `n`: at most [`MAX_ROWS`], evenly spaced.
 pub(crate) fn subsample_rows(n: usize) -> Vec<usize> {
@@ -85,16 +90,123 @@ pub(crate) fn by_row<T: Send>(
 pub(crate) fn smallest<const K: usize>(values: impl Iterator<Item = f64>, skip: usize) -> [f64; K] {
     let mut nearest = [f64::INFINITY; K];
     for (j, v) in values.enumerate() {
-        if v < nearest[K - 1] && j != skip {
-            let mut m = K - 1;
-            while m > 0 && nearest[m - 1] > v {
-                nearest[m] = nearest[m - 1];
-                m -= 1;
-            }
-            nearest[m] = v;
+        if j != skip {
+            keep_smallest(&mut nearest, v);
         }
     }
     nearest
+}
+
+/// Puts `v` into `nearest` (ascending) if it is smaller than its largest entry.
+fn keep_smallest<const K: usize>(nearest: &mut [f64; K], v: f64) {
+    if v < nearest[K - 1] {
+        let mut m = K - 1;
+        while m > 0 && nearest[m - 1] > v {
+            nearest[m] = nearest[m - 1];
+            m -= 1;
+        }
+        nearest[m] = v;
+    }
+}
+
+/// The rows of a sample in the order of one of its columns, for searches that scan
+/// outward from a row and stop where that column alone puts every further row beyond
+/// their bound: in a few dimensions they look at a small fraction of the rows.
+struct Sweep {
+    key: Vec<f64>,
+    order: Vec<usize>,
+    rank: Vec<usize>,
+}
+
+impl Sweep {
+    fn new(key: ArrayView1<'_, f64>) -> Self {
+        let order = argsort_floats(&key.to_vec());
+        let mut rank = vec![0; order.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r;
+        }
+        Self { key: order.iter().map(|&i| key[i]).collect(), order, rank }
+    }
+
+    /// `visit(j, g)` for the rows `j ≠ i` in order of their squared key distance `g`
+    /// from row `i`, until it returns false.
+    fn outward(&self, i: usize, mut visit: impl FnMut(usize, f64) -> bool) {
+        let r = self.rank[i];
+        let centre = self.key[r];
+        // The next rows to look at: below at `lo − 1`, above at `hi`.
+        let (mut lo, mut hi) = (r, r + 1);
+        loop {
+            let below = (lo > 0).then(|| centre - self.key[lo - 1]);
+            let above = (hi < self.key.len()).then(|| self.key[hi] - centre);
+            let (position, gap) = match (below, above) {
+                (Some(b), Some(a)) if b <= a => (lo - 1, b),
+                (_, Some(a)) => (hi, a),
+                (Some(b), None) => (lo - 1, b),
+                (None, None) => return,
+            };
+            if position < r {
+                lo -= 1;
+            } else {
+                hi += 1;
+            }
+            if !visit(self.order[position], gap * gap) {
+                return;
+            }
+        }
+    }
+}
+
+/// Squared Euclidean distance between rows `i` and `j` of `a`.
+fn squared_distance(a: ArrayView2<'_, f64>, i: usize, j: usize) -> f64 {
+    a.row(i).iter().zip(a.row(j)).map(|(p, q)| (p - q) * (p - q)).sum()
+}
+
+/// For every row, the KSG counts `(nₓ + 1, n_y + 1)` of [`ksg_mutual_information`]
+/// (`None` where its k-th neighbour coincides with it), from every distance.
+fn exhaustive_counts<'a>(x: ArrayView2<'a, f64>, y: ArrayView2<'a, f64>) -> Vec<Option<(usize, usize)>> {
+    by_row(&[x, y], |i, d| {
+        let (dx, dy) = (&d[0], &d[1]);
+        let joint = dx.iter().zip(dy).map(|(a, b)| a.max(*b));
+        let eps = smallest::<KSG_NEIGHBOURS>(joint, i)[KSG_NEIGHBOURS - 1];
+        // Row i itself is at distance 0 < ε in both blocks: the counts are nₓ + 1.
+        let within = |dist: &ArrayView1<'_, f64>| dist.iter().filter(|&&v| v < eps).count();
+        (eps > 1e-12).then(|| (within(dx), within(dy)))
+    })
+}
+
+/// For every row, the KSG counts `(nₓ + 1, n_y + 1)` of [`ksg_mutual_information`]
+/// (`None` where its k-th neighbour coincides with it), by scanning each block's rows
+/// outward along its first column: the joint distance is at least that column's
+/// difference, and each block's at least its own first column's.
+fn swept_counts(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> Vec<Option<(usize, usize)>> {
+    let (along_x, along_y) = (Sweep::new(x.column(0)), Sweep::new(y.column(0)));
+    (0..x.nrows())
+        .into_par_iter()
+        .map(|i| {
+            let mut nearest = [f64::INFINITY; KSG_NEIGHBOURS];
+            along_x.outward(i, |j, gap| {
+                if gap >= nearest[KSG_NEIGHBOURS - 1] {
+                    return false;
+                }
+                keep_smallest(&mut nearest, squared_distance(x, i, j).max(squared_distance(y, i, j)));
+                true
+            });
+            let eps = nearest[KSG_NEIGHBOURS - 1];
+            if eps <= 1e-12 {
+                return None;
+            }
+            let within = |sweep: &Sweep, block: ArrayView2<'_, f64>| {
+                // Row i itself is at distance 0 < ε.
+                let mut count = 1;
+                sweep.outward(i, |j, gap| {
+                    count += usize::from(gap < eps && squared_distance(block, i, j) < eps);
+                    gap < eps
+                });
+                count
+            };
+            Some((within(&along_x, x), within(&along_y, y)))
+        })
+        .collect()
 }
 
 /// A KSG estimate: its value and each row's term, whose mean it is.
@@ -133,20 +245,9 @@ pub(crate) fn ksg_mutual_information(joint: ArrayView2<'_, f64>, split: usize) -
         column /= sd;
     }
     let (x, y) = z.view().split_at(Axis(1), split);
-    let counted: Option<Vec<f64>> = by_row(&[x, y], |i, d| {
-        let (dx, dy) = (&d[0], &d[1]);
-        let joint = dx.iter().zip(dy).map(|(a, b)| a.max(*b));
-        let eps = smallest::<KSG_NEIGHBOURS>(joint, i)[KSG_NEIGHBOURS - 1];
-        if eps <= 1e-12 {
-            return None;
-        }
-        // Row i itself is at distance 0 < ε in both blocks: the counts below are nₓ + 1.
-        let within = |dist: &ArrayView1<'_, f64>| dist.iter().filter(|&&v| v < eps).count() as f64;
-        Some(digamma(within(dx)) + digamma(within(dy)))
-    })
-    .into_iter()
-    .collect();
-    let counted = counted?;
+    let counts = if d <= SWEEP_MAX_DIM { swept_counts(x, y) } else { exhaustive_counts(x, y) };
+    let counted: Vec<f64> =
+        counts.into_iter().map(|c| c.map(|(nx, ny)| digamma(nx as f64) + digamma(ny as f64))).collect::<Option<_>>()?;
     let base = digamma(KSG_NEIGHBOURS as f64) + digamma(m as f64);
     let value = base - population_mean_var(&counted).0;
     Some(Ksg { value, terms: counted.iter().map(|t| base - t).collect() })
@@ -175,6 +276,38 @@ mod tests {
         let ksg = ksg_mutual_information(independent.view(), 1).unwrap();
         let (mi, se) = (ksg.value, ksg.standard_error());
         assert!(mi.abs() < 3.0 * se, "{mi} ± {se}");
+    }
+
+    /// The KSG counts by definition: every pair's distances, computed directly.
+    fn counts_by_definition(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> Vec<Option<(usize, usize)>> {
+        (0..x.nrows())
+            .map(|i| {
+                let (dx, dy): (Vec<f64>, Vec<f64>) =
+                    (0..x.nrows()).map(|j| (squared_distance(x, i, j), squared_distance(y, i, j))).unzip();
+                let eps = smallest::<KSG_NEIGHBOURS>(dx.iter().zip(&dy).map(|(a, b)| a.max(*b)), i)[KSG_NEIGHBOURS - 1];
+                let within = |d: &[f64]| d.iter().filter(|&&v| v < eps).count();
+                (eps > 1e-12).then(|| (within(&dx), within(&dy)))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn both_searches_count_what_the_definition_counts() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for (p, q) in [(1, 1), (2, 1), (1, 3), (3, 3), (2, 5), (8, 8)] {
+            let z = Array2::from_shape_fn((1500, p + q), |_| -> f64 { StandardNormal.sample(&mut rng) });
+            let z = &z + &z.column(0).insert_axis(Axis(1));
+            let (x, y) = z.view().split_at(Axis(1), p);
+            let truth = counts_by_definition(x, y);
+            assert_eq!(swept_counts(x, y), truth, "{p} + {q}");
+            assert_eq!(exhaustive_counts(x, y), truth, "{p} + {q}");
+            // Ties: distances equal to ε exactly, which the sweep, computing them
+            // directly, does not count.
+            let mut tied = z.clone();
+            tied.column_mut(p).mapv_inplace(|v| (4.0 * v).round());
+            let (x, y) = tied.view().split_at(Axis(1), p);
+            assert_eq!(swept_counts(x, y), counts_by_definition(x, y), "{p} + {q} with ties");
+        }
     }
 
     #[test]
