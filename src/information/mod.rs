@@ -26,10 +26,11 @@
 //!   A difference below 0 beyond the noise marks a block without density (a curve
 //!   rolled up in the plane), and the nearest-neighbour (KSG) estimate, which needs
 //!   none, is returned instead. In six columns or fewer (two for the total
-//!   correlation, which is then the columns' mutual information), the KSG estimate on
-//!   the same rank scores is also made, and returned when it is larger beyond the noise
-//!   of the two's difference: the models' failure is to miss dependence, as on a copula
-//!   with sharp edges, and there the KSG estimate's bias is small.
+//!   correlation, which is then the columns' mutual information), an estimate on the
+//!   rank scores (below) is checked against the KSG estimate on the same scores, which
+//!   is returned when it is larger beyond the noise of the two's difference: the
+//!   models' failure is to miss dependence, as on a copula with sharp edges, and there
+//!   the KSG estimate's bias is small.
 //! - [`kl_divergence`]: `D(P ‖ Q) = TC(G_Q(X_P)) + Σᵢ D(marginal i of G_Q(X_P) ‖ N(0, 1))`:
 //!   the Gaussianizer of `Q` sends `Q` to `N(0, I)`, and divergences are invariant under
 //!   the same invertible map applied to both.
@@ -518,10 +519,10 @@ const NEIGHBOUR_CHECK_COLUMNS: usize = 6;
 /// kept over the given units' ([`given_beats`]: a linear relation in the given units,
 /// as between rotated uniforms, is estimated best there, and KSG on the scores' sharp
 /// edges came out 0.02 low); and up to
-/// [`NEIGHBOUR_CHECK_COLUMNS`] columns: the search costs about 0.1 s at 5000 rows or
-/// more, whatever the width, and with more columns its bias outgrows what it could
-/// show (on the 40 Beyond-Normal tasks it never exceeded the models' estimate beyond 6
-/// columns, checked up to 16).
+/// [`NEIGHBOUR_CHECK_COLUMNS`] columns: with more, its bias outgrows what it could show
+/// (on the 40 Beyond-Normal tasks it never exceeded the models' estimate beyond 6
+/// columns, checked up to 16), and the search, 0.02 s in two columns at 5000 rows and
+/// 0.07–0.1 s in four to six, would come on top of the wider estimates.
 fn or_neighbours(
     estimate: InformationEstimate,
     joint: ArrayView2<'_, f64>,
