@@ -1,5 +1,6 @@
-//! Nearest-neighbour estimates: the exhaustive neighbour search they share, and the
-//! Kraskov–Stögbauer–Grassberger (KSG) mutual information.
+//! Nearest-neighbour estimates: the exhaustive neighbour search they share, a search
+//! along one column for a few dimensions, and the Kraskov–Stögbauer–Grassberger (KSG)
+//! mutual information.
 //!
 //! The Gaussianizing models see a distribution through its density, and a block on a
 //! lower-dimensional set (a curve rolled up in the plane) has none. Nearest neighbours
