@@ -304,21 +304,14 @@ pub fn total_correlation<S: Data<Elem = f64>>(
     // the standard error of an estimate on the values as given.
     let columns = RowFit::of(x.t(), valid.knots())?;
     // Two columns' total correlation is their mutual information, checked as that is.
-    let check = x.ncols() == 2;
-    let on_scores = |z: &Array2<f64>| total_correlation_of(z.view(), params, RowFit::of(z.t(), valid.knots())?);
+    let check_split = (x.ncols() == 2).then_some(1);
     let singletons = vec![1; x.ncols()];
-    Ok(match copula_front(x.view(), &columns.entropies, &singletons, valid) {
-        Front::Given => total_correlation_of(x.view(), params, columns)?.estimate,
-        Front::Scores(z) => on_scores(&z)?.checked(z.view(), 1, valid, check),
-        Front::Both(z) => {
-            let (given, scores) = (total_correlation_of(x.view(), params, columns)?.estimate, on_scores(&z)?);
-            if given_beats(&given, &scores.estimate, valid.significance) {
-                given
-            } else {
-                scores.checked(z.view(), 1, valid, check)
-            }
-        }
-    })
+    copula_front(x.view(), &columns.entropies, &singletons, valid).estimate(
+        || total_correlation_of(x.view(), params, columns),
+        |z| total_correlation_of(z, params, RowFit::of(z.t(), valid.knots())?),
+        check_split,
+        valid,
+    )
 }
 
 /// The total correlation of `x`, whose columns' marginal step is `columns`.
@@ -392,20 +385,13 @@ pub fn mutual_information<S: Data<Elem = f64>, T: Data<Elem = f64>>(
     let mut entropies = row_entropies(x.t())?;
     entropies.extend(row_entropies(y.t())?);
     let split = x.ncols();
-    let check = joint.ncols() <= NEIGHBOUR_CHECK_COLUMNS;
-    Ok(match copula_front(joint.view(), &entropies, &[split, y.ncols()], params) {
-        Front::Given => mutual_information_of(joint.view(), split, params)?.estimate,
-        Front::Scores(z) => mutual_information_of(z.view(), split, params)?.checked(z.view(), split, params, check),
-        Front::Both(z) => {
-            let given = mutual_information_of(joint.view(), split, params)?.estimate;
-            let scores = mutual_information_of(z.view(), split, params)?;
-            if given_beats(&given, &scores.estimate, params.significance) {
-                given
-            } else {
-                scores.checked(z.view(), split, params, check)
-            }
-        }
-    })
+    let check_split = (joint.ncols() <= NEIGHBOUR_CHECK_COLUMNS).then_some(split);
+    copula_front(joint.view(), &entropies, &[split, y.ncols()], params).estimate(
+        || mutual_information_of(joint.view(), split, params),
+        |z| mutual_information_of(z, split, params),
+        check_split,
+        params,
+    )
 }
 
 /// The mutual information between the first `split` columns of `joint` and the rest.
@@ -481,17 +467,12 @@ impl Estimated {
         Ok(Self { estimate, paired: Some((contributions, noise_variance)) })
     }
 
-    /// The estimate, or with `check` the KSG estimate on `z`, the rows it was made on,
-    /// where that shows what the models missed ([`or_neighbours`]).
-    fn checked(
-        self,
-        z: ArrayView2<'_, f64>,
-        split: usize,
-        params: &RbigValidParams,
-        check: bool,
-    ) -> InformationEstimate {
-        match self.paired {
-            Some((contributions, noise)) if check => {
+    /// The estimate, or with a `split` the KSG estimate on `z` (the rows it was made
+    /// on) between its first `split` columns and the rest, where that shows what the
+    /// models missed ([`or_neighbours`]).
+    fn checked(self, z: ArrayView2<'_, f64>, split: Option<usize>, params: &RbigValidParams) -> InformationEstimate {
+        match (self.paired, split) {
+            (Some((contributions, noise)), Some(split)) => {
                 or_neighbours(self.estimate, z, split, &contributions, noise, params)
             }
             _ => self.estimate,
@@ -655,6 +636,34 @@ enum Front {
     /// Both, keeping the scores' estimate unless the other is larger beyond the noise
     /// ([`given_beats`]).
     Both(Array2<f64>),
+}
+
+impl Front {
+    /// The estimate the front asks for: `as_given` on the data as given, `on_scores`
+    /// on their copula scores, or both, keeping the scores' unless [`given_beats`].
+    /// An estimate on the scores is checked against the KSG estimate on them
+    /// ([`Estimated::checked`]) with `check_split`, and only when it is kept.
+    fn estimate(
+        self,
+        as_given: impl FnOnce() -> Result<Estimated>,
+        on_scores: impl FnOnce(ArrayView2<'_, f64>) -> Result<Estimated>,
+        check_split: Option<usize>,
+        params: &RbigValidParams,
+    ) -> Result<InformationEstimate> {
+        Ok(match self {
+            Front::Given => as_given()?.estimate,
+            Front::Scores(z) => on_scores(z.view())?.checked(z.view(), check_split, params),
+            Front::Both(z) => {
+                let given = as_given()?.estimate;
+                let scores = on_scores(z.view())?;
+                if given_beats(&given, &scores.estimate, params.significance) {
+                    given
+                } else {
+                    scores.checked(z.view(), check_split, params)
+                }
+            }
+        })
+    }
 }
 
 /// Where the dependence between `blocks` (column counts, in order) of `x` is estimated,

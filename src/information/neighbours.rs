@@ -200,8 +200,11 @@ fn swept_counts(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> Vec<Option<(u
                 // Row i itself is at distance 0 < ε.
                 let mut count = 1;
                 sweep.outward(i, |j, gap| {
-                    count += usize::from(gap < eps && squared_distance(block, i, j) < eps);
-                    gap < eps
+                    if gap >= eps {
+                        return false;
+                    }
+                    count += usize::from(squared_distance(block, i, j) < eps);
+                    true
                 });
                 count
             };
