@@ -106,9 +106,34 @@ impl RowFit {
         let rows = per_sorted_row(x, |_, sorted| {
             Ok((MonotoneSpline::fit_sorted(sorted, plan, std_normal_quantile).ok(), spacing_entropy(sorted)))
         })?;
+        Ok(Self::from_rows(rows))
+    }
+
+    /// [`RowFit::of`] the raw data, when no row has tied values: `None` when some row
+    /// does (its ties are spread first, which changes it) or cannot be used (reported
+    /// later, where the data are checked). The sort that finds ties is the one the
+    /// measurement needs, so untied data, the usual case, are sorted once, not twice.
+    pub(crate) fn of_untied(x: ArrayView2<'_, f64>, knots: Knots) -> Option<Self> {
+        let plan = knots.plan(x.ncols());
+        let rows = x
+            .axis_iter(Axis(0))
+            .into_par_iter()
+            .map(|row| {
+                let sorted = sort_floats(row.to_vec());
+                let untied = sorted.windows(2).all(|w| w[0] < w[1]);
+                let usable = unusable(0, sorted[0], sorted[sorted.len() - 1]).is_ok();
+                (untied && usable).then(|| {
+                    (MonotoneSpline::fit_sorted(&sorted, plan, std_normal_quantile).ok(), spacing_entropy(&sorted))
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self::from_rows(rows))
+    }
+
+    fn from_rows(rows: Vec<(Option<MonotoneSpline>, f64)>) -> Self {
         let (maps, entropies): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
         let step = maps.into_iter().collect::<Option<Vec<_>>>().map(|maps| MarginalGaussianizer { maps });
-        Ok(Self { entropies, step })
+        Self { entropies, step }
     }
 }
 

@@ -257,15 +257,21 @@ impl Rbig {
         // 8.4 nats). Spread column by column, linear relations between tied columns
         // would hold only to the lattice's resolution: a start that captures such
         // relations (a whitening, a mixture) gets them kept as tight as they were.
-        if params.whiten() || params.mixture != MixtureStart::Off {
-            spread_ties_keeping_relations(&mut work, params.seed);
-        } else {
-            spread_ties(&mut work, params.seed);
+        let untied = RowFit::of_untied(work.view(), params.knots);
+        if untied.is_none() {
+            if params.whiten() || params.mixture != MixtureStart::Off {
+                spread_ties_keeping_relations(&mut work, params.seed);
+            } else {
+                spread_ties(&mut work, params.seed);
+            }
         }
         let whitening = if params.whiten() {
             check_rows(work.view())?;
             let w = Unmixing::whitening(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
-            let raw_entropies = row_entropies(work.view())?;
+            let raw_entropies = match &untied {
+                Some(raw) => raw.entropies.clone(),
+                None => row_entropies(work.view())?,
+            };
             par_forward(&w, work.view_mut(), None);
             Some((w, raw_entropies))
         } else {
@@ -279,10 +285,11 @@ impl Rbig {
             return Err(RbigError::Degenerate { layer: 0 });
         }
         let null = NullModel::new(n, d, params.rotation, params.knots);
-        // `work` measured, once a start has been (each sort serves the next step).
-        let mut fit = None;
+        // `work` measured (each sort serves the next step).
+        let mut fit = untied.filter(|_| !params.whiten());
+        let raw = fit.as_ref().map(|f| f.entropies.clone());
         let (mixture, mixture_tc) =
-            match fit_start_mixture(params, &mut work, warm_start, held_out.as_ref().map(|h| h.rows()))? {
+            match fit_start_mixture(params, &mut work, warm_start, held_out.as_ref().map(|h| h.rows()), raw)? {
                 Some(MixtureFit { mixture, raw, after, tc }) => {
                     fit = Some(after);
                     (Some((mixture, raw)), tc)
@@ -464,12 +471,13 @@ struct MixtureFit {
 }
 
 /// The mixture start `params` ask for, fitted to `work` (by EM from `warm_start` if
-/// given) and applied to it in place.
+/// given) and applied to it in place; `raw` are `work`'s row entropies, if measured.
 fn fit_start_mixture<'a>(
     params: &RbigValidParams,
     work: &mut Array2<f64>,
     warm_start: Option<&'a Mixture>,
     held_out: Option<ArrayView2<'a, f64>>,
+    raw: Option<Vec<f64>>,
 ) -> Result<Option<MixtureFit>> {
     let components = match (params.mixture, warm_start) {
         (MixtureStart::Off, _) => return Ok(None),
@@ -477,7 +485,10 @@ fn fit_start_mixture<'a>(
         (MixtureStart::Bic, None) => held_out.map_or(Components::Bic, Components::HeldOut),
         (MixtureStart::Components(k), None) => Components::Fixed(k),
     };
-    let raw = row_entropies(work.view())?;
+    let raw = match raw {
+        Some(raw) => raw,
+        None => row_entropies(work.view())?,
+    };
     let mixture = fit_mixture(work.view(), components, params.seed).ok_or(RbigError::Degenerate { layer: 0 })?;
     params.check_cancelled()?;
     let mut log_det = Array1::zeros(work.ncols());
