@@ -253,3 +253,31 @@ impl Bijector for MarginalGaussianizer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn the_untied_measurement_is_the_measurement_or_nothing() {
+        let x = Array2::from_shape_fn((3, 400), |(r, i)| {
+            ((i * (r + 3)) as f64 * 0.731).sin() * (r + 1) as f64 + i as f64 * 1e-3
+        });
+        let (full, untied) =
+            (RowFit::of(x.view(), Knots::Auto).unwrap(), RowFit::of_untied(x.view(), Knots::Auto).unwrap());
+        assert_eq!(
+            full.entropies.iter().map(|h| h.to_bits()).collect::<Vec<_>>(),
+            untied.entropies.iter().map(|h| h.to_bits()).collect::<Vec<_>>()
+        );
+        assert_eq!(full.step, untied.step);
+        // One tied row (rounded values), or a constant one: the ties are spread, or the
+        // row reported, before anything is measured.
+        let mut rounded = x.clone();
+        rounded.row_mut(1).mapv_inplace(|v| (v * 4.0).round() / 4.0);
+        assert!(RowFit::of_untied(rounded.view(), Knots::Auto).is_none());
+        let mut constant = x;
+        constant.row_mut(2).fill(1.5);
+        assert!(RowFit::of_untied(constant.view(), Knots::Auto).is_none());
+    }
+}
