@@ -306,8 +306,9 @@ pub fn total_correlation<S: Data<Elem = f64>>(
     // Two columns' total correlation is their mutual information, checked as that is.
     let check_split = (x.ncols() == 2).then_some(1);
     let singletons = vec![1; x.ncols()];
-    copula_front(x.view(), &columns.entropies, &singletons, valid).estimate(
-        || total_correlation_of(x.view(), params, columns),
+    let x = x.view();
+    copula_front(x, &columns.entropies, &singletons, valid).estimate(
+        || total_correlation_of(x, params, columns),
         |z| total_correlation_of(z, params, RowFit::of(z.t(), valid.knots())?),
         check_split,
         valid,
@@ -397,8 +398,10 @@ pub fn mutual_information<S: Data<Elem = f64>, T: Data<Elem = f64>>(
 /// The mutual information between the first `split` columns of `joint` and the rest.
 fn mutual_information_of(joint: ArrayView2<'_, f64>, split: usize, params: &RbigValidParams) -> Result<Estimated> {
     let (x, y) = joint.split_at(Axis(1), split);
-    let model_x = Rbig::fit_with(params, x)?;
-    let model_y = Rbig::fit_with(params, y)?;
+    // Side by side (see [`Front::estimate`]): together they hold no more than the
+    // joint model's fit after them.
+    let (model_x, model_y) = rayon::join(|| Rbig::fit_with(params, x), || Rbig::fit_with(params, y));
+    let (model_x, model_y) = (model_x?, model_y?);
     if params.rotation().unmixes() {
         // ICA mode: the joint model starts from the blocks' own unmixings (identity for
         // a block without one), so their contributions cancel exactly in the
@@ -483,6 +486,10 @@ impl Estimated {
 /// Columns up to which an estimate on the copula scores is checked against the KSG
 /// estimate on the same scores ([`or_neighbours`]).
 const NEIGHBOUR_CHECK_COLUMNS: usize = 6;
+/// Values (rows × columns) up to which independent fits of an estimate run side by
+/// side: below it they leave a core idle in their serial parts, above it memory
+/// matters more (each fit holds a working copy of its data).
+const SIDE_BY_SIDE_VALUES: usize = 1 << 22;
 
 /// `estimate` (by the models, with per-row `contributions` and step noise
 /// `noise_variance`), or the KSG estimate of the mutual information between the first
@@ -645,8 +652,8 @@ impl Front {
     /// ([`Estimated::checked`]) with `check_split`, and only when it is kept.
     fn estimate(
         self,
-        as_given: impl FnOnce() -> Result<Estimated>,
-        on_scores: impl FnOnce(ArrayView2<'_, f64>) -> Result<Estimated>,
+        as_given: impl FnOnce() -> Result<Estimated> + Send,
+        on_scores: impl FnOnce(ArrayView2<'_, f64>) -> Result<Estimated> + Send,
         check_split: Option<usize>,
         params: &RbigValidParams,
     ) -> Result<InformationEstimate> {
@@ -654,8 +661,16 @@ impl Front {
             Front::Given => as_given()?.estimate,
             Front::Scores(z) => on_scores(z.view())?.checked(z.view(), check_split, params),
             Front::Both(z) => {
-                let given = as_given()?.estimate;
-                let scores = on_scores(z.view())?;
+                // Independent and each deterministic: side by side, the one's serial
+                // stretches (small matrices, line searches) fill the other's idle core.
+                // Large data keep one working copy at a time: there each fit is
+                // parallel throughout already.
+                let (given, scores) = if z.len() <= SIDE_BY_SIDE_VALUES {
+                    rayon::join(as_given, || on_scores(z.view()))
+                } else {
+                    (as_given(), on_scores(z.view()))
+                };
+                let (given, scores) = (given?.estimate, scores?);
                 if given_beats(&given, &scores.estimate, params.significance) {
                     given
                 } else {
