@@ -104,56 +104,64 @@ impl Rbig {
         x: ArrayView2<'_, f64>,
         observer: &mut dyn FnMut(&LayerDiagnostics),
     ) -> Result<Self> {
-        Self::choose_start(params, x, |p, x, observe| {
-            let mut quiet = |_: &LayerDiagnostics| {};
-            Self::fit_from(p, x, None, if observe { &mut *observer } else { &mut quiet })
-        })
+        Self::choose_start(
+            params,
+            x,
+            |p, x| Self::fit_from(p, x, None, &mut |_| {}),
+            |p, x| Self::fit_from(p, x, None, &mut *observer),
+        )
     }
 
-    /// `fit(params, x, observe)` under `params`' whitening, or under `Auto` with the
-    /// better of the two starts. Beyond twice [`PILOT_ROWS`] rows the two starts are
-    /// compared on that many rows drawn at random (seeded) and only the better is fitted
-    /// on all: what decides is the data's shape (skewed columns, linear relations), which
-    /// a sample shows as well, and the choice costs a fraction of a fit instead of a fit.
-    /// A start that fails leaves the other: the raw start refuses near-exact linear
-    /// relations between columns, which the whitening captures. When both fail, the raw
-    /// start's error is reported. `observe` is false for the pilot fits.
+    /// `fit(params, x)` under `params`' whitening, or under `Auto` with the better of
+    /// the two starts. Beyond twice [`PILOT_ROWS`] rows the two starts are compared on
+    /// that many rows drawn at random (seeded), by `pilot` (the same fit, unobserved),
+    /// and only the better is fitted on all: what decides is the data's shape (skewed
+    /// columns, linear relations), which a sample shows as well, and the choice costs a
+    /// fraction of a fit instead of a fit. The two pilot fits run side by side: each is
+    /// deterministic, and each leaves a core idle in its serial parts. A start that fails
+    /// leaves the other: the raw start refuses near-exact linear relations between
+    /// columns, which the whitening captures. When both fail, the raw start's error is
+    /// reported.
     fn choose_start(
         params: &RbigValidParams,
         x: ArrayView2<'_, f64>,
-        mut fit: impl FnMut(&RbigValidParams, ArrayView2<'_, f64>, bool) -> Result<Self>,
+        pilot: impl Fn(&RbigValidParams, ArrayView2<'_, f64>) -> Result<Self> + Sync,
+        mut fit: impl FnMut(&RbigValidParams, ArrayView2<'_, f64>) -> Result<Self>,
     ) -> Result<Self> {
         if params.whitening != Whitening::Auto {
-            return fit(params, x, true);
+            return fit(params, x);
         }
         // A mixture does not change under affine maps: the whitening would add nothing.
         if params.mixture != MixtureStart::Off {
-            return fit(&params.with_whitening(Whitening::Never), x, true);
+            return fit(&params.with_whitening(Whitening::Never), x);
         }
         let (raw, whitened) = (params.with_whitening(Whitening::Never), params.with_whitening(Whitening::Always));
         let (n, d) = x.dim();
         if n > 2 * PILOT_ROWS {
-            // The pilot's copy and index come on top of what the fit itself needs.
-            let pilot_bytes = 8 * (n + PILOT_ROWS * d) as u64;
+            // The sample, its index and the two pilot fits side by side come on top of
+            // what the fit itself needs.
+            let pilot_bytes =
+                (8 * (n + PILOT_ROWS * d) as u64).saturating_add(2 * fit_memory(PILOT_ROWS, d, params.rotation));
             check_memory(params, fit_memory(n, d, params.rotation).saturating_add(pilot_bytes))?;
-            let pilot = {
+            let sample = {
                 let mut rows: Vec<usize> = (0..n).collect();
                 rows.shuffle(&mut ChaCha8Rng::seed_from_u64(params.seed));
                 rows.truncate(PILOT_ROWS);
                 rows.sort_unstable();
                 x.select(Axis(0), &rows)
             };
-            let chosen = Self::better_start(fit(&raw, pilot.view(), false), fit(&whitened, pilot.view(), false));
-            drop(pilot);
-            match chosen {
-                Ok(model) => return fit(&model.params, x, true),
+            let (raw_fit, whitened_fit) =
+                rayon::join(|| pilot(&raw, sample.view()), || pilot(&whitened, sample.view()));
+            drop(sample);
+            match Self::better_start(raw_fit, whitened_fit) {
+                Ok(model) => return fit(&model.params, x),
                 Err(RbigError::Cancelled) => return Err(RbigError::Cancelled),
                 // A sample can fail where all rows do not (ties, a column constant on
                 // the sample): decide on all rows.
                 Err(_) => {}
             }
         }
-        Self::better_start(fit(&raw, x, true), fit(&whitened, x, true))
+        Self::better_start(fit(&raw, x), fit(&whitened, x))
     }
 
     /// The model of the better start, whichever [`Rbig::start_score`] prefers; the one
@@ -209,7 +217,8 @@ impl Rbig {
     /// The fit on the rows not held out, whose depth is the one chosen on the held-out
     /// rows (`params` must ask for validation).
     pub(crate) fn fit_held_out(params: &RbigValidParams, x: ArrayView2<'_, f64>) -> Result<Self> {
-        Self::choose_start(params, x, |p, x, _| Self::fit_layers(p, x, None, &mut |_| {}, None))
+        let fit = |p: &RbigValidParams, x: ArrayView2<'_, f64>| Self::fit_layers(p, x, None, &mut |_| {}, None);
+        Self::choose_start(params, x, fit, fit)
     }
 
     /// `held_out`'s configuration and depth fitted on all of `x` (after the linear step
