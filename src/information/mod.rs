@@ -107,7 +107,7 @@ use serde::{Deserialize, Serialize};
 use crate::bijector::par_forward;
 use crate::error::{RbigError, Result};
 use crate::marginal::{row_entropies, MarginalGaussianizer, RowFit};
-use crate::model::{check_input, Rbig};
+use crate::model::{check_input, Rbig, PARALLEL_BYTES};
 use crate::null::NullModel;
 use crate::numeric::normal::{add_std_normal_ln_pdf, HALF_LN_2PI};
 use crate::numeric::population_mean_var;
@@ -486,10 +486,6 @@ impl Estimated {
 /// Columns up to which an estimate on the copula scores is checked against the KSG
 /// estimate on the same scores ([`or_neighbours`]).
 const NEIGHBOUR_CHECK_COLUMNS: usize = 6;
-/// Values (rows × columns) up to which independent fits of an estimate run side by
-/// side: below it they leave a core idle in their serial parts, above it memory
-/// matters more (each fit holds a working copy of its data).
-const SIDE_BY_SIDE_VALUES: usize = 1 << 22;
 
 /// `estimate` (by the models, with per-row `contributions` and step noise
 /// `noise_variance`), or the KSG estimate of the mutual information between the first
@@ -663,9 +659,7 @@ impl Front {
             Front::Both(z) => {
                 // Independent and each deterministic: side by side, the one's serial
                 // stretches (small matrices, line searches) fill the other's idle core.
-                // Large data keep one working copy at a time: there each fit is
-                // parallel throughout already.
-                let (given, scores) = if z.len() <= SIDE_BY_SIDE_VALUES {
+                let (given, scores) = if 2 * 8 * z.len() <= PARALLEL_BYTES {
                     rayon::join(as_given, || on_scores(z.view()))
                 } else {
                     (as_given(), on_scores(z.view()))

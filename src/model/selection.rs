@@ -52,9 +52,10 @@ pub fn density_candidates() -> Vec<RbigParams> {
     out
 }
 
-/// Candidates are fitted concurrently when all their working copies fit in this many
-/// bytes; beyond, one at a time, so that memory stays that of one fit.
-const PARALLEL_BYTES: usize = 1 << 28;
+/// Independent fits (the candidates here, an information estimate's) run concurrently
+/// when all their working copies fit in this many bytes; beyond, one at a time, so that
+/// memory stays that of one fit.
+pub(crate) const PARALLEL_BYTES: usize = 1 << 28;
 
 /// The outcome of [`select`]: the chosen model, refitted on all rows, and every
 /// candidate's held-out score.
