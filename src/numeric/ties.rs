@@ -80,7 +80,7 @@ const RELATION_FLOOR: f64 = 1e-3;
 /// exact to rounding, uniform noise of `RELATION_FLOOR` of its spread), and what ties
 /// are left in it are spread as usual. Data without ties are left as they are.
 pub(crate) fn spread_ties_keeping_relations(x: &mut Array2<f64>, seed: u64) {
-    let tied = x.rows().into_iter().any(|row| lattice_step(&sort_floats(row.to_vec())).is_some());
+    let tied = x.axis_iter(Axis(0)).into_par_iter().any(|row| lattice_step(&sort_floats(row.to_vec())).is_some());
     if !tied {
         return;
     }
