@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::held_out::{hold_out, HeldOut};
 use super::stopping::StopRule;
-use super::{Annotations, Layer, LayerDiagnostics, Rbig, Step};
+use super::{Annotations, Layer, LayerDiagnostics, Rbig, Step, PARALLEL_BYTES};
 use crate::bijector::par_forward;
 use crate::error::{RbigError, Result};
 use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer, RowFit};
@@ -104,36 +104,34 @@ impl Rbig {
         x: ArrayView2<'_, f64>,
         observer: &mut dyn FnMut(&LayerDiagnostics),
     ) -> Result<Self> {
-        Self::choose_start(
-            params,
-            x,
-            |p, x| Self::fit_from(p, x, None, &mut |_| {}),
-            |p, x| Self::fit_from(p, x, None, &mut *observer),
-        )
+        Self::choose_start(params, x, |p, x, observe| Self::fit_from(p, x, None, observe), observer)
     }
 
-    /// `fit(params, x)` under `params`' whitening, or under `Auto` with the better of
-    /// the two starts. Beyond twice [`PILOT_ROWS`] rows the two starts are compared on
-    /// that many rows drawn at random (seeded), by `pilot` (the same fit, unobserved),
-    /// and only the better is fitted on all: what decides is the data's shape (skewed
-    /// columns, linear relations), which a sample shows as well, and the choice costs a
-    /// fraction of a fit instead of a fit. The two pilot fits run side by side: each is
-    /// deterministic, and each leaves a core idle in its serial parts. A start that fails
-    /// leaves the other: the raw start refuses near-exact linear relations between
-    /// columns, which the whitening captures. When both fail, the raw start's error is
-    /// reported.
+    /// `fit(params, x, observer)` under `params`' whitening, or under `Auto` with the
+    /// better of the two starts. Beyond twice [`PILOT_ROWS`] rows the two starts are
+    /// compared on that many rows drawn at random (seeded), unobserved, and only the
+    /// better is fitted on all: what decides is the data's shape (skewed columns, linear
+    /// relations), which a sample shows as well, and the choice costs a fraction of a
+    /// fit instead of a fit. A start that fails leaves the other: the raw start refuses
+    /// near-exact linear relations between columns, which the whitening captures. When
+    /// both fail, the raw start's error is reported.
+    ///
+    /// The two starts' fits run side by side (within [`PARALLEL_BYTES`]): each is
+    /// deterministic, and each leaves a core idle in its serial parts. The observed raw
+    /// start runs on this thread; the whitened start's layers reach `observer` after
+    /// it, as when the two ran in turn.
     fn choose_start(
         params: &RbigValidParams,
         x: ArrayView2<'_, f64>,
-        pilot: impl Fn(&RbigValidParams, ArrayView2<'_, f64>) -> Result<Self> + Sync,
-        mut fit: impl FnMut(&RbigValidParams, ArrayView2<'_, f64>) -> Result<Self>,
+        fit: impl Fn(&RbigValidParams, ArrayView2<'_, f64>, &mut dyn FnMut(&LayerDiagnostics)) -> Result<Self> + Sync,
+        observer: &mut dyn FnMut(&LayerDiagnostics),
     ) -> Result<Self> {
         if params.whitening != Whitening::Auto {
-            return fit(params, x);
+            return fit(params, x, observer);
         }
         // A mixture does not change under affine maps: the whitening would add nothing.
         if params.mixture != MixtureStart::Off {
-            return fit(&params.with_whitening(Whitening::Never), x);
+            return fit(&params.with_whitening(Whitening::Never), x, observer);
         }
         let (raw, whitened) = (params.with_whitening(Whitening::Never), params.with_whitening(Whitening::Always));
         let (n, d) = x.dim();
@@ -150,18 +148,32 @@ impl Rbig {
                 rows.sort_unstable();
                 x.select(Axis(0), &rows)
             };
-            let (raw_fit, whitened_fit) =
-                rayon::join(|| pilot(&raw, sample.view()), || pilot(&whitened, sample.view()));
+            let pilot = |p| fit(p, sample.view(), &mut |_| {});
+            let (raw_fit, whitened_fit) = rayon::join(|| pilot(&raw), || pilot(&whitened));
             drop(sample);
             match Self::better_start(raw_fit, whitened_fit) {
-                Ok(model) => return fit(&model.params, x),
+                Ok(model) => return fit(&model.params, x, observer),
                 Err(RbigError::Cancelled) => return Err(RbigError::Cancelled),
                 // A sample can fail where all rows do not (ties, a column constant on
                 // the sample): decide on all rows.
                 Err(_) => {}
             }
         }
-        Self::better_start(fit(&raw, x), fit(&whitened, x))
+        if 2 * 8 * x.len() > PARALLEL_BYTES {
+            return Self::better_start(fit(&raw, x, observer), fit(&whitened, x, observer));
+        }
+        let (mut whitened_fit, mut whitened_layers) = (None, Vec::new());
+        let raw_fit = rayon::in_place_scope(|s| {
+            s.spawn(|_| whitened_fit = Some(fit(&whitened, x, &mut |layer| whitened_layers.push(*layer))));
+            fit(&raw, x, observer)
+        });
+        // The cancel flag holds for the replayed layers too: the observer sees none after it.
+        for layer in &whitened_layers {
+            params.check_cancelled()?;
+            observer(layer);
+        }
+        params.check_cancelled()?;
+        Self::better_start(raw_fit, whitened_fit.expect("the scope waits for its tasks"))
     }
 
     /// The model of the better start, whichever [`Rbig::start_score`] prefers; the one
@@ -217,8 +229,7 @@ impl Rbig {
     /// The fit on the rows not held out, whose depth is the one chosen on the held-out
     /// rows (`params` must ask for validation).
     pub(crate) fn fit_held_out(params: &RbigValidParams, x: ArrayView2<'_, f64>) -> Result<Self> {
-        let fit = |p: &RbigValidParams, x: ArrayView2<'_, f64>| Self::fit_layers(p, x, None, &mut |_| {}, None);
-        Self::choose_start(params, x, fit, fit)
+        Self::choose_start(params, x, |p, x, _| Self::fit_layers(p, x, None, &mut |_| {}, None), &mut |_| {})
     }
 
     /// `held_out`'s configuration and depth fitted on all of `x` (after the linear step
