@@ -209,3 +209,29 @@ fn cancel_flag_stops_the_fit_at_the_next_layer() {
     let candidates: Vec<_> = rbig::density_candidates().into_iter().map(|c| c.cancel_flag(flag.clone())).collect();
     assert!(matches!(rbig::select(&x, &candidates), Err(RbigError::Cancelled)));
 }
+
+/// Under `Whitening::Auto` the two starts are fitted side by side and the whitened
+/// start's layers reach the observer after the raw start's: a flag set at one of those
+/// still stops the fit there, with no layer observed after it.
+#[test]
+fn cancel_flag_set_at_the_second_starts_layers_stops_there() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let x = standard_normal(2000, 3, 4).mapv(|v| v.powi(3));
+    let mut raw_layers = 0;
+    Rbig::params().whiten(false).check().unwrap().fit_observed(&x, |_| raw_layers += 1).unwrap();
+    let mut both_layers = 0;
+    Rbig::params().check().unwrap().fit_observed(&x, |_| both_layers += 1).unwrap();
+    assert!(both_layers > raw_layers + 1, "{both_layers} layers observed, {raw_layers} of the raw start");
+    let flag = Arc::new(AtomicBool::new(false));
+    let params = Rbig::params().cancel_flag(flag.clone()).check().unwrap();
+    let mut seen = 0;
+    let result = params.fit_observed(&x, |_| {
+        seen += 1;
+        if seen == raw_layers + 1 {
+            flag.store(true, Ordering::Relaxed);
+        }
+    });
+    assert!(matches!(result, Err(RbigError::Cancelled)), "{result:?}");
+    assert_eq!(seen, raw_layers + 1);
+}
