@@ -107,7 +107,7 @@ use serde::{Deserialize, Serialize};
 use crate::bijector::par_forward;
 use crate::error::{RbigError, Result};
 use crate::marginal::{row_entropies, MarginalGaussianizer, RowFit};
-use crate::model::{check_input, Rbig, PARALLEL_BYTES};
+use crate::model::{check_input, side_by_side, Rbig};
 use crate::null::NullModel;
 use crate::numeric::normal::{add_std_normal_ln_pdf, HALF_LN_2PI};
 use crate::numeric::population_mean_var;
@@ -659,7 +659,7 @@ impl Front {
             Front::Both(z) => {
                 // Independent and each deterministic: side by side, the one's serial
                 // stretches (small matrices, line searches) fill the other's idle core.
-                let (given, scores) = if 2 * 8 * z.len() <= PARALLEL_BYTES {
+                let (given, scores) = if side_by_side(z.len(), 2) {
                     rayon::join(as_given, || on_scores(z.view()))
                 } else {
                     (as_given(), on_scores(z.view()))

@@ -103,10 +103,7 @@ pub(crate) struct RowFit {
 impl RowFit {
     pub(crate) fn of(x: ArrayView2<'_, f64>, knots: Knots) -> Result<Self, UnusableColumn> {
         let plan = knots.plan(x.ncols());
-        let rows = per_sorted_row(x, |_, sorted| {
-            Ok((MonotoneSpline::fit_sorted(sorted, plan, std_normal_quantile).ok(), spacing_entropy(sorted)))
-        })?;
-        Ok(Self::from_rows(rows))
+        Ok(Self::from_rows(per_sorted_row(x, |_, sorted| Ok(measured(sorted, plan)))?))
     }
 
     /// [`RowFit::of`] the raw data, when no row has tied values: `None` when some row
@@ -115,19 +112,10 @@ impl RowFit {
     /// measurement needs, so untied data, the usual case, are sorted once, not twice.
     pub(crate) fn of_untied(x: ArrayView2<'_, f64>, knots: Knots) -> Option<Self> {
         let plan = knots.plan(x.ncols());
-        let rows = x
-            .axis_iter(Axis(0))
-            .into_par_iter()
-            .map(|row| {
-                let sorted = sort_floats(row.to_vec());
-                let untied = sorted.windows(2).all(|w| w[0] < w[1]);
-                let usable = unusable(0, sorted[0], sorted[sorted.len() - 1]).is_ok();
-                (untied && usable).then(|| {
-                    (MonotoneSpline::fit_sorted(&sorted, plan, std_normal_quantile).ok(), spacing_entropy(&sorted))
-                })
-            })
-            .collect::<Option<Vec<_>>>()?;
-        Some(Self::from_rows(rows))
+        let rows =
+            per_sorted_row(x, |_, sorted| Ok(sorted.windows(2).all(|w| w[0] < w[1]).then(|| measured(sorted, plan))))
+                .ok()?;
+        Some(Self::from_rows(rows.into_iter().collect::<Option<_>>()?))
     }
 
     fn from_rows(rows: Vec<(Option<MonotoneSpline>, f64)>) -> Self {
@@ -135,6 +123,11 @@ impl RowFit {
         let step = maps.into_iter().collect::<Option<Vec<_>>>().map(|maps| MarginalGaussianizer { maps });
         Self { entropies, step }
     }
+}
+
+/// One sorted row's marginal map (`None` if it cannot be fitted) and spacing entropy.
+fn measured(sorted: &[f64], plan: KnotPlan) -> (Option<MonotoneSpline>, f64) {
+    (MonotoneSpline::fit_sorted(sorted, plan, std_normal_quantile).ok(), spacing_entropy(sorted))
 }
 
 /// Runs `f` on `row` as a slice; a strided row goes through a copy.

@@ -11,8 +11,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::held_out::{hold_out, HeldOut};
+use super::selection::side_by_side;
 use super::stopping::StopRule;
-use super::{Annotations, Layer, LayerDiagnostics, Rbig, Step, PARALLEL_BYTES};
+use super::{Annotations, Layer, LayerDiagnostics, Rbig, Step};
 use crate::bijector::par_forward;
 use crate::error::{RbigError, Result};
 use crate::marginal::{check_rows, row_entropies, MarginalGaussianizer, RowFit};
@@ -116,7 +117,7 @@ impl Rbig {
     /// near-exact linear relations between columns, which the whitening captures. When
     /// both fail, the raw start's error is reported.
     ///
-    /// The two starts' fits run side by side (within [`PARALLEL_BYTES`]): each is
+    /// The two starts' fits run side by side (when [`side_by_side`]): each is
     /// deterministic, and each leaves a core idle in its serial parts. The observed raw
     /// start runs on this thread; the whitened start's layers reach `observer` after
     /// it, as when the two ran in turn.
@@ -159,7 +160,7 @@ impl Rbig {
                 Err(_) => {}
             }
         }
-        if 2 * 8 * x.len() > PARALLEL_BYTES {
+        if !side_by_side(x.len(), 2) {
             return Self::better_start(fit(&raw, x, observer), fit(&whitened, x, observer));
         }
         let (mut whitened_fit, mut whitened_layers) = (None, Vec::new());
@@ -277,7 +278,7 @@ impl Rbig {
         // 8.4 nats). Spread column by column, linear relations between tied columns
         // would hold only to the lattice's resolution: a start that captures such
         // relations (a whitening, a mixture) gets them kept as tight as they were.
-        let untied = RowFit::of_untied(work.view(), params.knots);
+        let mut untied = RowFit::of_untied(work.view(), params.knots);
         if untied.is_none() {
             if params.whiten() || params.mixture != MixtureStart::Off {
                 spread_ties_keeping_relations(&mut work, params.seed);
@@ -288,8 +289,8 @@ impl Rbig {
         let whitening = if params.whiten() {
             check_rows(work.view())?;
             let w = Unmixing::whitening(work.view()).map_err(|_| RbigError::Degenerate { layer: 0 })?;
-            let raw_entropies = match &untied {
-                Some(raw) => raw.entropies.clone(),
+            let raw_entropies = match untied.take() {
+                Some(raw) => raw.entropies,
                 None => row_entropies(work.view())?,
             };
             par_forward(&w, work.view_mut(), None);
@@ -305,8 +306,8 @@ impl Rbig {
             return Err(RbigError::Degenerate { layer: 0 });
         }
         let null = NullModel::new(n, d, params.rotation, params.knots);
-        // `work` measured (each sort serves the next step).
-        let mut fit = untied.filter(|_| !params.whiten());
+        // `work` measured (each sort serves the next step), unless whitened since.
+        let mut fit = untied;
         let raw = fit.as_ref().map(|f| f.entropies.clone());
         let (mixture, mixture_tc) =
             match fit_start_mixture(params, &mut work, warm_start, held_out.as_ref().map(|h| h.rows()), raw)? {

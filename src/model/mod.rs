@@ -11,7 +11,7 @@ mod apply;
 mod file;
 mod fit;
 pub(crate) use fit::check_input;
-pub(crate) use selection::PARALLEL_BYTES;
+pub(crate) use selection::side_by_side;
 mod held_out;
 mod selection;
 mod stopping;

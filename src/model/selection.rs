@@ -52,10 +52,16 @@ pub fn density_candidates() -> Vec<RbigParams> {
     out
 }
 
-/// Independent fits (the candidates here, an information estimate's) run concurrently
-/// when all their working copies fit in this many bytes; beyond, one at a time, so that
-/// memory stays that of one fit.
-pub(crate) const PARALLEL_BYTES: usize = 1 << 28;
+/// Bytes that the working copies of independent fits run side by side may take.
+const PARALLEL_BYTES: usize = 1 << 28;
+
+/// Whether `fits` independent fits (the candidates here, an information estimate's, the
+/// two starts of a fit) of `values` values each run side by side: when all their working
+/// copies fit in [`PARALLEL_BYTES`]; beyond, one at a time, so that memory stays that of
+/// one fit.
+pub(crate) fn side_by_side(values: usize, fits: usize) -> bool {
+    values.saturating_mul(8).saturating_mul(fits) <= PARALLEL_BYTES
+}
 
 /// The outcome of [`select`]: the chosen model, refitted on all rows, and every
 /// candidate's held-out score.
@@ -109,7 +115,7 @@ pub fn select<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>, candidates: &[RbigPara
     let fit = |p: &RbigValidParams| Rbig::fit_held_out(p, view);
     // Each fit is deterministic whatever the threads, so running them side by side
     // changes nothing but the time.
-    let fitted: Vec<Result<Rbig>> = if x.len() * 8 * params.len() <= PARALLEL_BYTES {
+    let fitted: Vec<Result<Rbig>> = if side_by_side(x.len(), params.len()) {
         params.par_iter().map(fit).collect()
     } else {
         params.iter().map(fit).collect()
