@@ -232,13 +232,14 @@ fn foreign_and_newer_model_files() {
     let model = dir.path("m.rbig");
     ok(&rbig(&[&"fit", &train, &"-o", &model]));
     let mut bytes = std::fs::read(&model).unwrap();
-    bytes[8..12].copy_from_slice(&7u32.to_le_bytes());
+    let newer_version = rbig::FORMAT_VERSION + 1;
+    bytes[8..12].copy_from_slice(&newer_version.to_le_bytes());
     let newer = dir.path("newer.rbig");
     std::fs::write(&newer, bytes).unwrap();
     let out = rbig(&[&"info", &newer]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("newer.rbig") && err.contains("version 7"), "{err}");
+    assert!(err.contains("newer.rbig") && err.contains(&format!("version {newer_version}")), "{err}");
 }
 
 #[test]

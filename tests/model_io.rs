@@ -191,10 +191,10 @@ fn density_options_and_the_held_out_score_are_saved() {
 #[test]
 fn version_3_files_still_load_as_models_of_continuous_data() {
     // Written by the format-3 code (the pinned PCA model before format 4). Format 4
-    // appends the dequantization widths, format 5 the annotations and format 6 the
-    // mixture start: the same model's payload is format 3's plus the encodings of `None`
-    // (one zero byte), of absent annotations (three `None`s and `false`: four zero bytes)
-    // and of `None` again.
+    // appends the dequantization widths, format 5 the annotations, format 6 the mixture
+    // start and format 7 the refinement's charge: the same model's payload is format 3's
+    // plus the encodings of `None` (one zero byte), of absent annotations (three `None`s
+    // and `false`: four zero bytes) and of `None` twice more.
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v3.rbig");
     let (model, version) = Rbig::load_with_format(path).unwrap();
     assert_eq!(version, 3);
@@ -203,24 +203,24 @@ fn version_3_files_still_load_as_models_of_continuous_data() {
     let current = model.to_bytes();
     assert_eq!(&current[..8], &v3[..8]);
     assert_eq!(u32::from_le_bytes(current[8..12].try_into().unwrap()), rbig::FORMAT_VERSION);
-    assert_eq!(current[24..current.len() - 6], v3[24..]);
-    assert_eq!(current[current.len() - 6..], [0; 6]);
+    assert_eq!(current[24..current.len() - 7], v3[24..]);
+    assert_eq!(current[current.len() - 7..], [0; 7]);
     assert_eq!(Rbig::from_bytes(&current).unwrap(), model);
 }
 
 #[test]
 fn version_4_files_still_load_without_annotations() {
     // Written by the format-4 code (the pinned PCA model before format 5): no names, no
-    // reference scores, no held-out curve, no whitening; its payload is format 6's less
-    // five zero bytes, and it scores as the pinned model of the same data does.
+    // reference scores, no held-out curve, no whitening; its payload is format 7's less
+    // six zero bytes, and it scores as the pinned model of the same data does.
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v4.rbig");
     let (model, version) = Rbig::load_with_format(path).unwrap();
     assert_eq!(version, 4);
     assert_eq!((model.column_names(), model.tail_probability(0.0), model.held_out_curve()), (None, None, None));
     let v4 = std::fs::read(path).unwrap();
     let current = model.to_bytes();
-    assert_eq!(current[24..current.len() - 5], v4[24..]);
-    assert_eq!(current[current.len() - 5..], [0; 5]);
+    assert_eq!(current[24..current.len() - 6], v4[24..]);
+    assert_eq!(current[current.len() - 6..], [0; 6]);
     let pinned = Rbig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pinned/pca.rbig")).unwrap();
     let x = ndarray::array![[0.3, 1.2, -0.4], [-1.1, 0.9, 2.0], [0.0, 0.0, 0.0]];
     assert_eq!(model.log_density(&x).unwrap(), pinned.log_density(&x).unwrap());
@@ -229,14 +229,30 @@ fn version_4_files_still_load_without_annotations() {
 #[test]
 fn version_5_files_still_load_without_a_mixture_start() {
     // Written by the format-5 code (the pinned PCA model before format 6): its payload is
-    // format 6's less the one zero byte of `None`, and it scores as the pinned model does.
+    // format 7's less the two zero bytes of `None`, and it scores as the pinned model does.
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v5.rbig");
     let (model, version) = Rbig::load_with_format(path).unwrap();
     assert_eq!(version, 5);
     assert_eq!(model.pre_steps().mixture_components, 0);
     let v5 = std::fs::read(path).unwrap();
     let current = model.to_bytes();
-    assert_eq!(current[24..current.len() - 1], v5[24..]);
+    assert_eq!(current[24..current.len() - 2], v5[24..]);
+    assert_eq!(current[current.len() - 2..], [0; 2]);
+    let pinned = Rbig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pinned/pca.rbig")).unwrap();
+    let x = ndarray::array![[0.3, 1.2, -0.4], [-1.1, 0.9, 2.0], [0.0, 0.0, 0.0]];
+    assert_eq!(model.log_density(&x).unwrap(), pinned.log_density(&x).unwrap());
+}
+
+#[test]
+fn version_6_files_still_load_without_a_refinement_charge() {
+    // Written by the format-6 code (the pinned PCA model before format 7): its payload is
+    // format 7's less the zero byte of `None`, and it scores as the pinned model does.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v6.rbig");
+    let (model, version) = Rbig::load_with_format(path).unwrap();
+    assert_eq!(version, 6);
+    let v6 = std::fs::read(path).unwrap();
+    let current = model.to_bytes();
+    assert_eq!(current[24..current.len() - 1], v6[24..]);
     assert_eq!(current[current.len() - 1], 0);
     let pinned = Rbig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pinned/pca.rbig")).unwrap();
     let x = ndarray::array![[0.3, 1.2, -0.4], [-1.1, 0.9, 2.0], [0.0, 0.0, 0.0]];

@@ -20,7 +20,9 @@
 //! continuous data. Version 5 appends the annotations (column names, quantiles of the
 //! training log-densities, the held-out score per depth, the whitening parameter);
 //! older files read without them. Version 6 appends the Gaussian-mixture start
-//! (`None` without one); older files read as models without it.
+//! (`None` without one); older files read as models without it. Version 7 appends what
+//! a refined unmixing was charged for overfitting (`None` without one); in older files
+//! it was the Gaussian null, which a model read from them falls back to.
 //!
 //! All encoding lives here, behind the version number, so the payload encoding can
 //! change (bincode is unmaintained) without breaking saved models. Loading checks every
@@ -44,7 +46,7 @@ use crate::rotation::{Rotation, RotationKind};
 
 const MAGIC: &[u8; 8] = b"RBIGMODL";
 /// The model-file format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 const HEADER_LEN: usize = 24;
 
 fn config() -> impl bincode::config::Config {
@@ -101,16 +103,18 @@ fn from_bytes_versioned(bytes: &[u8]) -> Result<(Rbig, u32)> {
     let none = Annotations::default;
     let decoded = match version {
         1 => bincode::serde::decode_from_slice::<RbigV1, _>(payload, config())
-            .map(|(m, used)| ((m.into(), None, none(), None), used)),
+            .map(|(m, used)| ((m.into(), None, none(), None, None), used)),
         2 | 3 => bincode::serde::decode_from_slice::<ModelV3, _>(payload, config())
-            .map(|(m, used)| ((m, None, none(), None), used)),
+            .map(|(m, used)| ((m, None, none(), None, None), used)),
         4 => bincode::serde::decode_from_slice::<ModelV4, _>(payload, config())
-            .map(|((m, widths), used)| ((m, widths, none(), None), used)),
+            .map(|((m, widths), used)| ((m, widths, none(), None, None), used)),
         5 => bincode::serde::decode_from_slice::<ModelV5, _>(payload, config())
-            .map(|((m, widths, annotations), used)| ((m, widths, annotations, None), used)),
+            .map(|((m, widths, annotations), used)| ((m, widths, annotations, None, None), used)),
+        6 => bincode::serde::decode_from_slice::<ModelV6, _>(payload, config())
+            .map(|((m, widths, annotations, mixture), used)| ((m, widths, annotations, mixture, None), used)),
         _ => bincode::serde::decode_from_slice(payload, config()),
     };
-    let (stored, used): (ModelV6, usize) =
+    let (stored, used): (ModelV7, usize) =
         decoded.map_err(|e| RbigError::CorruptModel(format!("cannot decode the model: {e}")))?;
     if used != payload.len() {
         return Err(RbigError::CorruptModel(format!("{} trailing bytes after the model", payload.len() - used)));
@@ -124,6 +128,8 @@ type ModelV4 = (ModelV3, Option<Vec<f64>>);
 type ModelV5 = (ModelV3, Option<Vec<f64>>, Annotations);
 /// Format 6: format 5's, then the mixture start.
 type ModelV6 = (ModelV3, Option<Vec<f64>>, Annotations, Option<Mixture>);
+/// Format 7: format 6's, then the refinement's charge.
+type ModelV7 = (ModelV3, Option<Vec<f64>>, Annotations, Option<Mixture>, Option<f64>);
 
 /// Format 1: parameters without the density options (validation, shrinkage), and no
 /// held-out score. Still read, as a model fitted with neither.
@@ -231,21 +237,23 @@ impl Serialize for Rbig {
             Some(Step::Mixture(m)) => Some(m),
             _ => None,
         };
-        (stored, &self.dequantization, &self.annotations, mixture).serialize(serializer)
+        (stored, &self.dequantization, &self.annotations, mixture, self.refinement_charge).serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Rbig {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        Rbig::try_from(ModelV6::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+        Rbig::try_from(ModelV7::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 
-impl TryFrom<ModelV6> for Rbig {
+impl TryFrom<ModelV7> for Rbig {
     type Error = String;
 
     /// The one list of steps from the stored layout, checked (see `Rbig::validate`).
-    fn try_from((mut m, dequantization, annotations, mixture): ModelV6) -> std::result::Result<Self, String> {
+    fn try_from(
+        (mut m, dequantization, annotations, mixture, refinement_charge): ModelV7,
+    ) -> std::result::Result<Self, String> {
         m.params = m.params.with_whitening(if annotations.whitened {
             crate::Whitening::Always
         } else {
@@ -277,6 +285,7 @@ impl TryFrom<ModelV6> for Rbig {
             steps: pre.chain(rotating).collect::<std::result::Result<_, _>>()?,
             output: last.marginal,
             pre_tc: m.pre_tc,
+            refinement_charge,
             diagnostics: m.diagnostics,
             marginal_entropies: m.marginal_entropies,
             held_out_log_likelihood: m.held_out_log_likelihood,

@@ -340,7 +340,7 @@ impl Rbig {
             Some(start) if !has_pre_steps && params.rotation != RotationKind::Random => start.linear_null,
             _ => 0.0,
         };
-        let PreSteps { unmixing, radial, raw_entropies, fit, tc: pre_tc } = match given {
+        let PreSteps { unmixing, radial, raw_entropies, fit, tc: pre_tc, refinement_charge } = match given {
             _ if has_pre_steps => fit_pre_steps(params, &null, &mut work, given, fit)?,
             Some(start) => apply_start(start, &mut work, fit, params.knots)?,
             None => PreSteps { fit, ..PreSteps::default() },
@@ -466,6 +466,7 @@ impl Rbig {
             steps,
             output: last,
             pre_tc,
+            refinement_charge,
             diagnostics,
             marginal_entropies,
             held_out_log_likelihood: held_out.map(|h| h.best.1),

@@ -150,6 +150,11 @@ pub struct Rbig {
     pub(crate) output: MarginalGaussianizer,
     /// Total correlation removed by the steps before the layers, bias-corrected.
     pub(crate) pre_tc: f64,
+    /// What the unmixing's refinement (if one was kept) was charged for overfitting, in
+    /// `pre_tc`: a joint model started from this model's unmixing charges it again, so
+    /// that the two cancel. `None` in files older than format 7, whose refinements were
+    /// charged the Gaussian null ([`refine_null`]).
+    pub(crate) refinement_charge: Option<f64>,
     /// One entry per rotating layer.
     pub(crate) diagnostics: Vec<LayerDiagnostics>,
     pub(crate) marginal_entropies: Vec<f64>,
@@ -258,7 +263,11 @@ impl Rbig {
     pub(crate) fn unmixing_start(&self) -> Start {
         match self.unmixings().next() {
             Some(u) => {
-                let refinement = if u.is_refined() { refine_null(self.n_train, self.dim).0 } else { 0.0 };
+                let refinement = match self.refinement_charge {
+                    _ if !u.is_refined() => 0.0,
+                    Some(charge) => charge,
+                    None => refine_null(self.n_train, self.dim).0,
+                };
                 let linear_null = self.params.rotation.variance_null(self.n_train, self.dim).0;
                 Start { step: Some(u.clone()), null_mean: linear_null + refinement, linear_null }
             }
@@ -365,6 +374,13 @@ impl Rbig {
         }
         if self.steps.iter().filter(|s| matches!(s, Step::Radial(_))).count() > 1 || !self.pre_tc.is_finite() {
             return Err("the steps before the layers do not match the model".into());
+        }
+        match self.refinement_charge {
+            Some(charge) if !charge.is_finite() => return Err("the refinement's charge is not finite".into()),
+            Some(_) if !self.unmixings().any(Unmixing::is_refined) => {
+                return Err("a refinement's charge without a refined unmixing".into())
+            }
+            _ => {}
         }
         if self.diagnostics.len() != self.layers().count() {
             return Err("diagnostics do not match the layers".into());

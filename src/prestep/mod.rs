@@ -12,6 +12,7 @@ mod unmixing;
 
 pub(crate) use mixture::{fit_mixture, Components, Mixture};
 pub(crate) use radial::Radial;
+use refine_null::own_shape_overfit;
 pub(crate) use refine_null::refine_null;
 pub(crate) use unmixing::Unmixing;
 
@@ -69,6 +70,8 @@ pub(crate) struct PreSteps {
     pub(crate) fit: Option<RowFit>,
     /// Total correlation the steps removed, bias-corrected.
     pub(crate) tc: f64,
+    /// What a kept refinement's gain was charged for overfitting.
+    pub(crate) refinement_charge: Option<f64>,
 }
 
 /// A `start` applied to `work` alone, for fits without ICA mode's steps: its reduction
@@ -85,6 +88,7 @@ pub(crate) fn apply_start(start: Start, work: &mut Array2<f64>, fit: Option<RowF
         raw_entropies: Some(raw),
         fit: Some(after),
         tc: change - start.null_mean,
+        refinement_charge: None,
     })
 }
 
@@ -129,6 +133,7 @@ pub(crate) fn fit_pre_steps(
     // Charged the joint's whole null, a 50 + 50 Gaussian's mutual information came out
     // 0.23 nats low.
     let mut linear_mean = null.linear_mean;
+    let mut refinement_charge = None;
     if let Some(start) = given {
         tc -= start.null_mean;
         linear_mean -= start.linear_null;
@@ -159,20 +164,24 @@ pub(crate) fn fit_pre_steps(
         // The refinement works on the unmixed data and joins the unmixing as one step.
         // Components that all look Gaussian leave it nothing to find.
         let worth_trying = null.any_non_gaussian(work.view(), &before.entropies, params.significance);
+        // Kept beyond the Gaussian null (simulated once per shape, and cached); credited
+        // beyond its overfitting on sources of the components' own shape.
         let refined = worth_trying.then(|| refine(work.view())).flatten().and_then(|r| {
             let joined = step.then(&r).ok()?;
             let alone = Unmixing::identity(work.nrows()).then(&r).ok()?;
             let mut trial = work.clone();
             let (after, change) = entropy_change(&alone, &mut trial, &before.entropies, knots).ok()?;
             let (null_mean, null_sd) = refine_null(n, work.nrows());
-            let gain = change - null_mean;
-            (gain > params.significance * null_sd).then_some((trial, after, joined, gain))
+            (change - null_mean > params.significance * null_sd).then_some((trial, after, joined, change))
         });
         match refined {
-            Some((trial, after, joined, gain)) => {
+            Some((trial, after, joined, change)) => {
+                params.check_cancelled()?;
+                let charge = own_shape_overfit(trial.view(), params.seed);
                 *work = trial;
                 before = after;
-                tc += gain;
+                tc += change - charge;
+                refinement_charge = Some(charge);
                 steps.push(joined);
             }
             None => steps.push(step),
@@ -204,7 +213,7 @@ pub(crate) fn fit_pre_steps(
             }
         }
     }
-    Ok(PreSteps { unmixing: steps, radial, raw_entropies: Some(raw), fit: Some(before), tc })
+    Ok(PreSteps { unmixing: steps, radial, raw_entropies: Some(raw), fit: Some(before), tc, refinement_charge })
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
-//! The null distribution of the unmixing refinement: the gain [`refine`] shows on
-//! Gaussian data of the same shape, where nothing is mixed. A refinement is kept only
-//! beyond it, and credited with its gain minus the null mean.
+//! The null distribution of the unmixing refinement: the gain [`refine`] shows where
+//! nothing is mixed. A refinement is kept only beyond its gain on Gaussian data of the
+//! same size, and credited with its gain minus what it gains on sources shaped like the
+//! components it found ([`own_shape_overfit`]).
 
 use ndarray::{Array2, ArrayView2};
+use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -49,6 +51,25 @@ fn simulate(n: usize, d: usize) -> (f64, f64) {
         .collect();
     let (mean, var) = mean_var(&gains);
     (mean, var.sqrt())
+}
+
+/// The gain [`refine`] shows on `y`'s rows each shuffled on its own (seeded): a sample
+/// of independent sources with `y`'s marginals, where all it gains is overfitting.
+///
+/// That overfitting depends on the sources' shape. On Gaussian sources the objective is
+/// flat in every direction and the search follows the sample's noise freely; a source
+/// with a spike or a hole pins its direction down sharply, and the noise moves it less.
+/// On power-mixed d = 10 (n = 10,000) the refinement gains 0.011 nats on the true
+/// sources shuffled, against 0.030 on Gaussian data: charged the Gaussian figure, the
+/// entropy estimate came out 0.02 nats high on average.
+pub(crate) fn own_shape_overfit(y: ArrayView2<'_, f64>, seed: u64) -> f64 {
+    let mut shuffled = y.to_owned();
+    for (stream, mut row) in shuffled.rows_mut().into_iter().enumerate() {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(stream as u64);
+        row.as_slice_mut().expect("rows of a standard-layout array are contiguous").shuffle(&mut rng);
+    }
+    refine(shuffled.view()).map_or(0.0, |r| refinement_gain(&r, shuffled.view()))
 }
 
 /// Amari's index of `p`: 0 exactly when `p` is a scaled permutation, the distance of an
