@@ -172,13 +172,14 @@ fn linearly_mixed_heavy_tailed_sources_with_ica() {
 }
 
 #[test]
-#[ignore = "about 2 s in release: d = 10"]
+#[ignore = "about 10 s in release: d = 10, eight seeds"]
 fn linearly_mixed_heavy_tailed_sources_d10_with_ica() {
-    // Not yet the 0.05 of the acceptance (README, "Information measures"): +0.087 with
-    // the refinement, +0.48 without. With the true unmixing given, the estimate is
-    // +0.049, and even the true density scores +0.022 on these three samples.
-    let (est, truth) = mean_estimate("power-mixed-d10 H", &ica(), 3);
-    assert!((est - truth).abs() <= 0.12, "power-mixed-d10 H: {est} vs {truth}");
+    // Within 0.06 over eight seeds: +0.054, against +0.078 when the refinement was
+    // charged its overfitting on Gaussian sources, and +0.48 without the refinement.
+    // With the true unmixing given, the estimate is +0.049 on the first three seeds,
+    // and even the true density scores +0.022 on them.
+    let (est, truth) = mean_estimate("power-mixed-d10 H", &ica(), 8);
+    assert!((est - truth).abs() <= 0.06, "power-mixed-d10 H: {est} vs {truth}");
 }
 
 #[test]

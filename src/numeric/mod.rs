@@ -19,7 +19,7 @@ pub(crate) use null_cache::registry::clear_null_caches;
 pub(crate) use null_cache::use_disk_cache;
 pub(crate) use null_cache::NullCache;
 pub(crate) use sort::{argsort_floats, sort_floats};
-pub(crate) use spacing::{spacing_entropy, spacing_entropy_window, spacing_floor, spacing_window};
+pub(crate) use spacing::{spacing_entropy, spacing_floor, spacing_window};
 pub(crate) use stats::{
     correlation, ln_sd, mean_and_covariance, mean_var, population_mean_var, row_magnitudes, variance_about,
 };

@@ -19,13 +19,9 @@ use super::LnSum;
 /// estimate stays finite. Not of the range always: one outlier at 1e50 would lift that
 /// floor above every other spacing. Needs at least 2 distinct values.
 pub(crate) fn spacing_entropy(sorted: &[f64]) -> f64 {
-    spacing_entropy_window(sorted, spacing_window(sorted.len()))
-}
-
-/// [`spacing_entropy`] with the window `m` given (`1 ≤ m < n`).
-pub(crate) fn spacing_entropy_window(sorted: &[f64], m: usize) -> f64 {
     let n = sorted.len();
-    debug_assert!(n >= 2 && m >= 1 && m < n);
+    debug_assert!(n >= 2);
+    let m = spacing_window(n);
     let floor = spacing_floor(sorted);
     let (nf, mf) = (n as f64, m as f64);
     let mut sum = LnSum::default();

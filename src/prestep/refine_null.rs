@@ -88,6 +88,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_charge_follows_the_sources_shape() {
+        // Independent sources, so every gain is overfitting. Gaussian ones are what the
+        // Gaussian null simulates: their charge is one more replicate of it. Spiky and
+        // hollow ones pin their directions down, and the search follows their noise less.
+        let (n, d) = (10_000, 6);
+        let (null_mean, null_sd) = refine_null(n, d);
+        let mut rng = ChaCha8Rng::seed_from_u64(21);
+        let gaussian = Array2::from_shape_simple_fn((d, n), || StandardNormal.sample(&mut rng));
+        let charge = own_shape_overfit(gaussian.view(), 1);
+        assert!((charge - null_mean).abs() < 4.0 * null_sd, "{charge} vs {null_mean} ± {null_sd}");
+        let mut spiky = gaussian;
+        for (mut row, e) in spiky.rows_mut().into_iter().zip([0.6, 1.2, 1.6, 2.0, 2.4, 0.8]) {
+            row.mapv_inplace(|z: f64| z.signum() * z.abs().powf(e));
+            let sd = (row.dot(&row) / n as f64).sqrt();
+            row /= sd;
+        }
+        let charge = own_shape_overfit(spiky.view(), 1);
+        assert!(charge < 0.6 * null_mean, "{charge} vs the Gaussian null's {null_mean}");
+    }
+
+    #[test]
     fn gains_little_on_white_gaussian_data() {
         // White Gaussian data have no total correlation: all the gain is overfitting.
         // A smooth likelihood would overfit by about d(d−1)/(2n); the line searches of
