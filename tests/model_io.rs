@@ -208,55 +208,41 @@ fn version_3_files_still_load_as_models_of_continuous_data() {
     assert_eq!(Rbig::from_bytes(&current).unwrap(), model);
 }
 
-#[test]
-fn version_4_files_still_load_without_annotations() {
-    // Written by the format-4 code (the pinned PCA model before format 5): no names, no
-    // reference scores, no held-out curve, no whitening; its payload is format 7's less
-    // six zero bytes, and it scores as the pinned model of the same data does.
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v4.rbig");
-    let (model, version) = Rbig::load_with_format(path).unwrap();
-    assert_eq!(version, 4);
-    assert_eq!((model.column_names(), model.tail_probability(0.0), model.held_out_curve()), (None, None, None));
-    let v4 = std::fs::read(path).unwrap();
+/// The pinned PCA model as the format-`version` code wrote it (before the next format):
+/// it loads as written, its payload is the current format's less the `missing` zero
+/// bytes that encode the fields added since as absent, and it scores as the pinned model
+/// of the same data does.
+fn older_pinned_pca(version: u32, missing: usize) -> Rbig {
+    let path = format!("{}/tests/data/model_v{version}.rbig", env!("CARGO_MANIFEST_DIR"));
+    let (model, read_as) = Rbig::load_with_format(&path).unwrap();
+    assert_eq!(read_as, version);
+    let old = std::fs::read(&path).unwrap();
     let current = model.to_bytes();
-    assert_eq!(current[24..current.len() - 6], v4[24..]);
-    assert_eq!(current[current.len() - 6..], [0; 6]);
+    assert_eq!(current[24..current.len() - missing], old[24..]);
+    assert!(current[current.len() - missing..].iter().all(|&b| b == 0));
     let pinned = Rbig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pinned/pca.rbig")).unwrap();
     let x = ndarray::array![[0.3, 1.2, -0.4], [-1.1, 0.9, 2.0], [0.0, 0.0, 0.0]];
     assert_eq!(model.log_density(&x).unwrap(), pinned.log_density(&x).unwrap());
+    model
+}
+
+#[test]
+fn version_4_files_still_load_without_annotations() {
+    // No names, no reference scores, no held-out curve, no whitening (four zero bytes),
+    // no mixture start and no refinement charge (one each).
+    let model = older_pinned_pca(4, 6);
+    assert_eq!((model.column_names(), model.tail_probability(0.0), model.held_out_curve()), (None, None, None));
 }
 
 #[test]
 fn version_5_files_still_load_without_a_mixture_start() {
-    // Written by the format-5 code (the pinned PCA model before format 6): its payload is
-    // format 7's less the two zero bytes of `None`, and it scores as the pinned model does.
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v5.rbig");
-    let (model, version) = Rbig::load_with_format(path).unwrap();
-    assert_eq!(version, 5);
+    let model = older_pinned_pca(5, 2);
     assert_eq!(model.pre_steps().mixture_components, 0);
-    let v5 = std::fs::read(path).unwrap();
-    let current = model.to_bytes();
-    assert_eq!(current[24..current.len() - 2], v5[24..]);
-    assert_eq!(current[current.len() - 2..], [0; 2]);
-    let pinned = Rbig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pinned/pca.rbig")).unwrap();
-    let x = ndarray::array![[0.3, 1.2, -0.4], [-1.1, 0.9, 2.0], [0.0, 0.0, 0.0]];
-    assert_eq!(model.log_density(&x).unwrap(), pinned.log_density(&x).unwrap());
 }
 
 #[test]
 fn version_6_files_still_load_without_a_refinement_charge() {
-    // Written by the format-6 code (the pinned PCA model before format 7): its payload is
-    // format 7's less the zero byte of `None`, and it scores as the pinned model does.
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/model_v6.rbig");
-    let (model, version) = Rbig::load_with_format(path).unwrap();
-    assert_eq!(version, 6);
-    let v6 = std::fs::read(path).unwrap();
-    let current = model.to_bytes();
-    assert_eq!(current[24..current.len() - 1], v6[24..]);
-    assert_eq!(current[current.len() - 1], 0);
-    let pinned = Rbig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pinned/pca.rbig")).unwrap();
-    let x = ndarray::array![[0.3, 1.2, -0.4], [-1.1, 0.9, 2.0], [0.0, 0.0, 0.0]];
-    assert_eq!(model.log_density(&x).unwrap(), pinned.log_density(&x).unwrap());
+    older_pinned_pca(6, 1);
 }
 
 #[test]
