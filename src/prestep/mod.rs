@@ -177,8 +177,10 @@ pub(crate) fn fit_pre_steps(
         match refined {
             Some((trial, after, joined, change)) => {
                 params.check_cancelled()?;
-                let charge = own_shape_overfit(trial.view(), params.seed);
+                // The trial replaces `work` first: its shuffled copy is then the one
+                // trial copy a fit in ICA mode is allowed beside its working copy.
                 *work = trial;
+                let charge = own_shape_overfit(work.view(), params.seed);
                 before = after;
                 tc += change - charge;
                 refinement_charge = Some(charge);
