@@ -168,7 +168,8 @@ fn information(c: &mut Criterion) {
 /// A process's first estimate with the null simulations on disk from an earlier process
 /// (the default after the first run on a machine) against the same without them: the
 /// correlated Gaussian's total correlation (n = 1e5, d = 10) and the Student-t MI of two
-/// 5-D blocks (n = 5000), whose unmixing refinement's null is most of a first estimate.
+/// 5-D blocks (n = 5000), whose unmixing refinement's null, most of a first estimate
+/// when it was simulated, is now read from the library's table.
 fn disk_cache(c: &mut Criterion) {
     let mut group = c.benchmark_group("first estimate of a process");
     group.sample_size(10);

@@ -1,7 +1,7 @@
 //! The refinement's null shipped as a table: [`super::simulate`] at sizes from 2¹⁰ to
 //! 2¹⁶ rows, every half octave, for 2 to [`MAX_DIM`] columns. A first estimate on data
 //! of a new shape otherwise pays the simulation (eight refinement searches on Gaussian
-//! data): 7 of the 12 s of the first `rbig tc` of MAGIC's training table
+//! data): 5 to 7 of the 9 to 11 s of the first `rbig tc` of MAGIC's training table
 //! (15,216 × 10), and the disk cache helps only when the next table has the same size.
 //! Between two sizes the null is linear in `ln n`: the mean falls like a power of `n`
 //! (about `n^−0.6` up to the search's 16,384 rows, faster beyond, where its overfitted
