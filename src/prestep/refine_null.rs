@@ -34,9 +34,10 @@ static REFINE_NULLS: NullCache<(usize, usize), (f64, f64)> = NullCache::new("ref
 
 /// Mean and standard deviation of the gain [`refine`] shows on `n` rows of white
 /// Gaussian data in `d` dimensions, where nothing is mixed: its overfitting. Simulated
-/// with fixed seeds (reproducible, independent of the thread count): from 1024 rows
-/// on, read from the simulation's shipped [`table`]; below, simulated and kept for the
-/// life of the process (and on disk).
+/// with fixed seeds (reproducible, independent of the thread count): from 64 rows on,
+/// read from the simulation's shipped [`table`]; below (two or three columns: the
+/// refinement needs 20 rows a column), simulated and kept for the life of the process
+/// (and on disk).
 pub(crate) fn refine_null(n: usize, d: usize) -> (f64, f64) {
     let n = n.min(NULL_MAX_ROWS);
     table::lookup(n, d).unwrap_or_else(|| REFINE_NULLS.get_or_simulate((n, d), || simulate(n, d)))
