@@ -1,11 +1,12 @@
 //! The foundations every stage stands on: sorting floats, sums of logarithms, the
 //! standard normal, the 1-D spacing entropy, sample moments, linear-algebra glue, tied
-//! values, and the cache of simulated null distributions.
+//! values, and the cache and shipped tables of simulated null distributions.
 
 mod linalg;
 mod ln_sum;
 pub(crate) mod normal;
 mod null_cache;
+mod null_table;
 mod sort;
 mod spacing;
 mod stats;
@@ -18,6 +19,7 @@ pub(crate) use null_cache::registry::clear_null_caches;
 #[cfg(feature = "internals")]
 pub(crate) use null_cache::use_disk_cache;
 pub(crate) use null_cache::NullCache;
+pub(crate) use null_table::between_sizes;
 pub(crate) use sort::{argsort_floats, sort_floats};
 pub(crate) use spacing::{spacing_entropy, spacing_floor, spacing_window};
 pub(crate) use stats::{

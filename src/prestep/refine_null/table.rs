@@ -11,6 +11,7 @@
 //! (its mean is known to about 10 %).
 
 use super::NULL_MAX_ROWS;
+use crate::numeric::between_sizes;
 use crate::prestep::refine::MAX_DIM;
 
 /// The tabulated sizes: `2^(6 + k/2)`, rounded.
@@ -20,20 +21,9 @@ const ROWS: [usize; 21] = [
 ];
 const _: () = assert!(ROWS[ROWS.len() - 1] == NULL_MAX_ROWS);
 
-/// The null at `n` rows in `d` columns: the table's entry at a tabulated size, else linear
-/// in `ln n` between the two around it; `None` outside the table.
+/// The null at `n` rows in `d` columns (see [`between_sizes`]); `None` outside the table.
 pub(super) fn lookup(n: usize, d: usize) -> Option<(f64, f64)> {
-    let nulls = TABLE.get(d.checked_sub(2)?)?;
-    if n < ROWS[0] || n > NULL_MAX_ROWS {
-        return None;
-    }
-    let k = match ROWS.binary_search(&n) {
-        Ok(k) => return Some(nulls[k]),
-        Err(k) => k - 1,
-    };
-    let t = (n as f64 / ROWS[k] as f64).ln() / (ROWS[k + 1] as f64 / ROWS[k] as f64).ln();
-    let ((m0, s0), (m1, s1)) = (nulls[k], nulls[k + 1]);
-    Some((m0 + t * (m1 - m0), s0 + t * (s1 - s0)))
+    between_sizes(&ROWS, TABLE.get(d.checked_sub(2)?)?, n)
 }
 
 /// `(mean, sd)` of [`super::simulate`] at `ROWS[k]` rows and `d` columns in
