@@ -174,6 +174,7 @@ const NULL_TABLE: [[(f64, f64); NULL_ROWS.len()]; MAX_DIM - 1] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::numeric::null_table::checks::{assert_agrees, assert_is_simulation, print_table};
 
     #[test]
     fn the_estimate_finds_a_known_gaussian_total_correlation() {
@@ -200,34 +201,21 @@ mod tests {
     #[test]
     #[ignore = "about 3 minutes in release: prints NULL_TABLE"]
     fn print_null_table() {
-        for d in 2..=MAX_DIM {
-            let nulls: Vec<String> = NULL_ROWS.iter().map(|&n| format!("{:?}", simulate_null(n, d))).collect();
-            println!("    [{}],", nulls.join(", "));
-        }
+        print_table(&NULL_ROWS, MAX_DIM, simulate_null);
     }
 
     #[test]
     fn the_null_table_is_the_simulation() {
         for (d, k) in [(2, NULL_ROWS.len() - 1), (9, 3)] {
-            let (mean, sd) = simulate_null(NULL_ROWS[k], d);
-            let (table_mean, table_sd) = NULL_TABLE[d - 2][k];
-            // The same simulation; a processor with other vector instructions may round
-            // the distances' matrix products differently in the last bits.
-            assert!((mean - table_mean).abs() <= 1e-9 * sd && (sd - table_sd).abs() <= 1e-9 * sd, "d = {d}");
+            assert_is_simulation(NULL_TABLE[d - 2][k], simulate_null(NULL_ROWS[k], d), &format!("d = {d}"));
             assert_eq!(null(NULL_ROWS[k], d), NULL_TABLE[d - 2][k]);
         }
     }
 
     #[test]
     fn between_sizes_the_null_agrees_with_the_simulation() {
-        // Two estimates of one mean, each from twelve replicates: their difference is
-        // noise of about √(sd₁² + sd₂²)/√12, and the interpolation adds a little.
         for (n, d) in [(1500, 4), (300, 11), (4500, 16)] {
-            let (mean, sd) = simulate_null(n, d);
-            let (table_mean, table_sd) = null(n, d);
-            let noise = (sd * sd + table_sd * table_sd).sqrt() / (REPLICATES as f64).sqrt();
-            assert!((mean - table_mean).abs() < 3.0 * noise, "n = {n}, d = {d}: {mean} vs {table_mean} ± {noise}");
-            assert!(table_sd > 0.5 * sd && table_sd < 2.0 * sd, "n = {n}, d = {d}: sd {sd} vs {table_sd}");
+            assert_agrees(null(n, d), simulate_null(n, d), REPLICATES, &format!("n = {n}, d = {d}"));
         }
     }
 

@@ -6,7 +6,7 @@ mod linalg;
 mod ln_sum;
 pub(crate) mod normal;
 mod null_cache;
-mod null_table;
+pub(crate) mod null_table;
 mod sort;
 mod spacing;
 mod stats;

@@ -17,6 +17,37 @@ pub(crate) fn between_sizes(rows: &[usize], nulls: &[(f64, f64)], n: usize) -> O
     Some((m0 + t * (m1 - m0), s0 + t * (s1 - s0)))
 }
 
+/// What the tests of a shipped table check.
+#[cfg(test)]
+pub(crate) mod checks {
+    /// Prints `simulate(n, d)` for every size of `rows` and 2 to `max_dim` columns, one
+    /// row of the source's table per line.
+    pub(crate) fn print_table(rows: &[usize], max_dim: usize, simulate: impl Fn(usize, usize) -> (f64, f64)) {
+        for d in 2..=max_dim {
+            let nulls: Vec<String> = rows.iter().map(|&n| format!("{:?}", simulate(n, d))).collect();
+            println!("    [{}],", nulls.join(", "));
+        }
+    }
+
+    /// A table entry is the simulation it was printed from: the same, but for the last
+    /// bits a processor with other vector instructions may round differently.
+    pub(crate) fn assert_is_simulation(entry: (f64, f64), simulated: (f64, f64), what: &str) {
+        let ((mean, sd), (table_mean, table_sd)) = (simulated, entry);
+        assert!((mean - table_mean).abs() <= 1e-9 * sd && (sd - table_sd).abs() <= 1e-9 * sd, "{what}");
+    }
+
+    /// Read between sizes, a table agrees with the simulation at that size: two
+    /// estimates of one mean from `replicates` replicates each differ by noise of about
+    /// `√(sd₁² + sd₂²)/√replicates` (the straight line adds a few percent), and their
+    /// spreads within a factor of two.
+    pub(crate) fn assert_agrees(read: (f64, f64), simulated: (f64, f64), replicates: usize, what: &str) {
+        let ((mean, sd), (table_mean, table_sd)) = (simulated, read);
+        let noise = (sd * sd + table_sd * table_sd).sqrt() / (replicates as f64).sqrt();
+        assert!((mean - table_mean).abs() < 3.0 * noise, "{what}: {mean} vs {table_mean} ± {noise}");
+        assert!(table_sd > 0.5 * sd && table_sd < 2.0 * sd, "{what}: sd {sd} vs {table_sd}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,7 +28,7 @@ pub(super) fn lookup(n: usize, d: usize) -> Option<(f64, f64)> {
 
 /// `(mean, sd)` of [`super::simulate`] at `ROWS[k]` rows and `d` columns in
 /// `TABLE[d − 2][k]`, as it came out (`cargo test --release --lib
-/// refine_null::table::tests::print_table -- --ignored --nocapture` prints it, in about
+/// refine_null::table::tests::print -- --ignored --nocapture` prints it, in about
 /// 8 minutes on 2 cores; `the_table_is_the_simulation` checks two entries).
 #[rustfmt::skip]
 const TABLE: [[(f64, f64); ROWS.len()]; MAX_DIM - 1] = [
@@ -51,40 +51,29 @@ const TABLE: [[(f64, f64); ROWS.len()]; MAX_DIM - 1] = [
 
 #[cfg(test)]
 mod tests {
-    use super::super::simulate;
+    use super::super::{simulate, NULL_REPLICATES};
     use super::*;
+    use crate::numeric::null_table::checks::{assert_agrees, assert_is_simulation, print_table};
 
     #[test]
     #[ignore = "about 8 minutes in release: prints TABLE"]
-    fn print_table() {
-        for d in 2..=MAX_DIM {
-            let nulls: Vec<String> = ROWS.iter().map(|&n| format!("{:?}", simulate(n, d))).collect();
-            println!("    [{}],", nulls.join(", "));
-        }
+    fn print() {
+        print_table(&ROWS, MAX_DIM, simulate);
     }
 
     #[test]
     fn the_table_is_the_simulation() {
         for (d, k) in [(3, 1), (5, 10)] {
-            let (mean, sd) = simulate(ROWS[k], d);
-            let (table_mean, table_sd) = TABLE[d - 2][k];
-            // The same simulation; a processor with other vector instructions may round
-            // the matrix products differently in the last bits.
-            assert!((mean - table_mean).abs() <= 1e-9 * sd && (sd - table_sd).abs() <= 1e-9 * sd, "d = {d}");
+            assert_is_simulation(TABLE[d - 2][k], simulate(ROWS[k], d), &format!("d = {d}"));
             assert_eq!(lookup(ROWS[k], d), Some(TABLE[d - 2][k]));
         }
     }
 
     #[test]
     fn between_sizes_it_agrees_with_the_simulation() {
-        // Two estimates of one mean, each from eight replicates: their difference is
-        // noise of about √(sd₁² + sd₂²)/√8, and the interpolation adds a few percent.
         for (n, d) in [(3000, 4), (1800, 7), (300, 12)] {
-            let (mean, sd) = simulate(n, d);
-            let (table_mean, table_sd) = lookup(n, d).expect("inside the table");
-            let noise = (sd * sd + table_sd * table_sd).sqrt() / 8f64.sqrt();
-            assert!((mean - table_mean).abs() < 3.0 * noise, "n = {n}, d = {d}: {mean} vs {table_mean} ± {noise}");
-            assert!(table_sd > 0.5 * sd && table_sd < 2.0 * sd, "n = {n}, d = {d}: sd {sd} vs {table_sd}");
+            let read = lookup(n, d).expect("inside the table");
+            assert_agrees(read, simulate(n, d), NULL_REPLICATES as usize, &format!("n = {n}, d = {d}"));
         }
         assert_eq!(lookup(ROWS[0] - 1, 3), None);
         assert_eq!(lookup(4096, MAX_DIM + 1), None);
