@@ -2,9 +2,9 @@
 
 /// The null at `n` rows from `nulls`, simulated at the increasing sizes `rows`: the entry
 /// itself at a tabulated size, else linear in `ln n` between the two sizes around `n`;
-/// `None` outside them. A null's mean and spread move smoothly with `n`, like powers of
-/// it, so over the half octaves the tables use the straight line departs from them by a
-/// few percent, less than the simulations' own noise.
+/// `None` outside them. The nulls' means and spreads move smoothly with `ln n`, so over
+/// the half octaves the tables use, the straight line departs from them by a few
+/// percent, less than the simulations' own noise.
 pub(crate) fn between_sizes(rows: &[usize], nulls: &[(f64, f64)], n: usize) -> Option<(f64, f64)> {
     debug_assert_eq!(rows.len(), nulls.len());
     let k = match rows.binary_search(&n) {
