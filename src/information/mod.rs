@@ -107,7 +107,7 @@ use serde::{Deserialize, Serialize};
 use crate::bijector::par_forward;
 use crate::error::{RbigError, Result};
 use crate::marginal::{row_entropies, MarginalGaussianizer, RowFit};
-use crate::model::{check_input, side_by_side, Rbig};
+use crate::model::{as_fitted, check_input, side_by_side, Rbig};
 use crate::null::NullModel;
 use crate::numeric::normal::{add_std_normal_ln_pdf, HALF_LN_2PI};
 use crate::numeric::population_mean_var;
@@ -327,9 +327,10 @@ fn total_correlation_of(x: ArrayView2<'_, f64>, params: &RbigParams, columns: Ro
 }
 
 /// The total correlation `model` left in its output on the rows `x` it was fitted to
-/// (see [`residual`]).
+/// (see [`residual`]), with their ties spread as the fit spread them.
 fn left_over(model: &Rbig, x: ArrayView2<'_, f64>) -> Result<Leftover> {
-    Ok(Leftover::of(model.transform(&neighbours::subsample(x))?.view()))
+    let rows = as_fitted(model.hyperparameters(), x);
+    Ok(Leftover::of(model.transform(&neighbours::subsample(rows.view()))?.view()))
 }
 
 /// Joint differential entropy of `x`.
@@ -434,7 +435,7 @@ fn mutual_information_of(joint: ArrayView2<'_, f64>, split: usize, params: &Rbig
         // distances (repeated rows), the Gaussianized blocks', which cannot go below 0
         // but by noise.
         if mi < -params.significance * se {
-            return match neighbours::ksg_mutual_information(joint, split) {
+            return match neighbours::ksg_mutual_information(as_fitted(params, joint).view(), split) {
                 Some(ksg) => Ok(Estimated {
                     estimate: InformationEstimate {
                         method: Method::NearestNeighbours,
@@ -515,7 +516,7 @@ fn or_neighbours(
     noise_variance: f64,
     params: &RbigValidParams,
 ) -> InformationEstimate {
-    let Some(ksg) = neighbours::ksg_mutual_information(joint, split) else { return estimate };
+    let Some(ksg) = neighbours::ksg_mutual_information(as_fitted(params, joint).view(), split) else { return estimate };
     let rows = neighbours::subsample_rows(joint.nrows());
     let differences: Vec<f64> =
         ksg.terms.iter().zip(&rows).map(|(t, &r)| t - contributions[r]).filter(|d| d.is_finite()).collect();

@@ -10,7 +10,7 @@ mod annotations;
 mod apply;
 mod file;
 mod fit;
-pub(crate) use fit::check_input;
+pub(crate) use fit::{as_fitted, check_input};
 pub(crate) use selection::side_by_side;
 mod held_out;
 mod selection;
