@@ -350,9 +350,10 @@ fn rounded_data_keep_their_total_correlation() {
 /// of what the layers left, and a mutual information of 0.06 from the KSG check: both
 /// ran on the counts themselves (or their tied rank scores), whose lattice the
 /// nearest-neighbour distances took for dependence, where the models had been fitted to
-/// them dequantized. Independent columns have none, dequantized or not. (Two such
-/// columns still show about 0.1: the measure of what the layers left also counts the
-/// ripples that the last marginal step leaves in a step density, see the README.)
+/// them dequantized. Two such columns, dequantized, still showed 0.12: the measure took
+/// the output's marginals to be standard normal, and counted the ripples the last
+/// marginal step leaves in a step density. Independent columns have no dependence,
+/// dequantized or not.
 #[test]
 fn independent_count_columns_have_no_dependence() {
     use rand_distr::{Distribution, Poisson};
@@ -363,16 +364,11 @@ fn independent_count_columns_have_no_dependence() {
         for params in [Rbig::params(), ica()] {
             let estimates = [
                 ("TC", total_correlation(&x, &params).unwrap()),
+                ("TC of two", total_correlation(&x.slice(s![.., ..2]), &params).unwrap()),
                 ("MI", mutual_information(&x.slice(s![.., ..3]), &x.slice(s![.., 3..]), &params).unwrap()),
             ];
             for (name, e) in estimates {
-                println!(
-                    "seed {seed}: {name} {:.4} ± {:.4} {:?} {}",
-                    e.value(),
-                    e.standard_error(),
-                    e.method(),
-                    e.layers()
-                );
+                println!("seed {seed}: {name} {:.4} ± {:.4}", e.value(), e.standard_error());
                 assert!(
                     e.value() < 3.0 * e.standard_error(),
                     "seed {seed}: {name} {} ± {}",

@@ -54,9 +54,10 @@
 //!
 //! ```
 //! use rbig::{information::mutual_information, Rbig};
-//! // y depends on x through a curve; the columns are far from Gaussian.
-//! let x = ndarray::Array2::from_shape_fn((3000, 1), |(i, _)| ((i + 1) as f64 * 0.754_877_666).fract());
-//! let y = x.mapv(|v| v * v) + &x.mapv(|v| 0.05 * (v * 997.0).sin());
+//! // y depends on x through a curve, plus noise; the columns are far from Gaussian.
+//! let u = ndarray::Array2::from_shape_fn((3000, 2), |(i, j)| ((i + 1) as f64 * [0.754_877_666, 0.569_840_291][j]).fract());
+//! let x = u.slice(ndarray::s![.., 0..1]).to_owned();
+//! let y = x.mapv(|v| v * v) + &(u.slice(ndarray::s![.., 1..2]).to_owned() * 0.05);
 //! let params = Rbig::params().rotation(rbig::RotationKind::Ica);
 //! let a = mutual_information(&x, &y, &params)?;
 //! let b = mutual_information(&x.mapv(f64::ln), &y.mapv(|v| (3.0 * v).exp()), &params)?;
