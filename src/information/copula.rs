@@ -205,6 +205,15 @@ pub(crate) fn copula_scores(x: ArrayView2<'_, f64>, seed: u64) -> Array2<f64> {
     scores(&ranks, seed, choose_reference(x.t(), &ranks))
 }
 
+/// `x` (rows = samples) with every column replaced, rank for rank, by the standard
+/// normal quantiles at the mid-ranks `(k + ½)/n` (tied values share their ranks' mean):
+/// columns whose marginals are exactly the Gaussian, and whose dependence is `x`'s.
+pub(crate) fn normal_quantile_scores(x: ArrayView2<'_, f64>) -> Array2<f64> {
+    let ranks = Ranks::of(x.t());
+    let table = Reference::Gaussian.quantile_table(ranks.n);
+    ranks.scores(|_| table.clone()).reversed_axes()
+}
+
 /// The copula scores of `x` (rows = samples) whose columns all look Gaussian, unless
 /// they lose dependence between `blocks` (column counts, in order) that the values
 /// show ([`scores_blur`]); the blur is measured on Gaussian scores, so the reference is

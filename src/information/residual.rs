@@ -11,10 +11,11 @@
 //! looking for directions: the Kozachenko–Leonenko estimate, whose bias is smallest on
 //! smooth densities near the Gaussian, which is what a model's output is.
 //!
-//! The estimate `Σᵢ ½ ln(2πe) − Ĥ_KL(z)`, on the output's columns mapped to normal
-//! scores by their ranks (so that its marginals are exactly standard normal, and only the
-//! dependence between them counts), is compared with its null on standard Gaussian samples of the same size (simulated
-//! with fixed seeds, and shipped as a table from 128 to 5000 rows):
+//! The estimate `Σᵢ ½ ln(2πe) − Ĥ_KL(s)`, `s` the output's columns mapped to normal
+//! scores by their ranks (its marginals then are exactly standard normal, and only the
+//! dependence between them counts), is compared with its null on standard Gaussian
+//! samples of the same size, scored the same way (simulated with fixed seeds, and shipped
+//! as a table from 128 to 5000 rows):
 //! its excess over the null mean is added to the model's total correlation only when it
 //! exceeds the significance times the null's standard deviation, whose square then
 //! joins the estimate's variance. Below that it is left out, so estimates on data the
@@ -29,9 +30,10 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use statrs::function::gamma::{digamma, ln_gamma};
 
+use super::copula::normal_quantile_scores;
 use super::neighbours::{by_row, smallest, MAX_DIM, MAX_ROWS};
-use crate::numeric::normal::{std_normal_quantile, HALF_LN_2PI_E};
-use crate::numeric::{argsort_floats, between_sizes, equal_runs, mean_var, NullCache};
+use crate::numeric::normal::HALF_LN_2PI_E;
+use crate::numeric::{between_sizes, mean_var, NullCache};
 
 /// Neighbours of the estimate (the k of k-nearest): small k follows the density
 /// closely, which a residual hidden in thin structure needs.
@@ -87,46 +89,26 @@ impl Leftover {
     }
 }
 
-/// `Σᵢ ½ ln(2πe) − Ĥ(z)` on the [`normal_scores`] of `z`, the joint entropy by the
-/// Kozachenko–Leonenko estimator with [`NEIGHBOURS`] neighbours,
-/// `ψ(n) − ψ(k) + ln V_d + (d/n) Σ ln εᵢ` (`εᵢ` the distance from row `i` to its k-th
-/// nearest other row, `V_d` the volume of the unit ball), the marginal entropies those of the standard normal
-/// that the scores' marginals are. (Estimated by the same estimator, the marginals of a
-/// regular sample, a low-discrepancy sequence, came out above a random sample's and made
-/// dependence out of regularity.) `None` when some row has k others at its very place (repeated
-/// values), where the estimate does not exist.
+/// `Σᵢ ½ ln(2πe) − Ĥ(s)`, `s` the columns of `z` mapped to normal scores by their ranks
+/// ([`normal_quantile_scores`]), `Ĥ` the joint entropy by the Kozachenko–Leonenko
+/// estimator with [`NEIGHBOURS`] neighbours, `ψ(n) − ψ(k) + ln V_d + (d/n) Σ ln εᵢ`
+/// (`εᵢ` the distance from row `i` to its k-th nearest other row, `V_d` the volume of
+/// the unit ball), and the marginal entropies the standard normal's, which the scores'
+/// are exactly. A model's output marginals are Gaussian only up to its last marginal
+/// step: taken as they were, the ripples it leaves in a step density (dequantized
+/// counts) counted as dependence, 0.12 nats between two independent count columns, and
+/// the marginals' own sampling noise widened the null. (Estimated by the same
+/// estimator instead, the marginals of a regular sample, a low-discrepancy sequence,
+/// came out above a random sample's and made dependence out of regularity.) `None` when
+/// some row has k others at its very place (repeated rows), where the estimate does not
+/// exist.
 fn knn_total_correlation(z: ArrayView2<'_, f64>) -> Option<f64> {
     let (n, d) = z.dim();
-    let total: f64 = kth_neighbour_ln_distances(normal_scores(z).view())?.iter().sum();
+    let total: f64 = kth_neighbour_ln_distances(normal_quantile_scores(z).view())?.iter().sum();
     let df = d as f64;
     let ln_unit_ball = 0.5 * df * std::f64::consts::PI.ln() - ln_gamma(0.5 * df + 1.0);
     let entropy = digamma(n as f64) - digamma(NEIGHBOURS as f64) + ln_unit_ball + df * total / n as f64;
     Some(df * HALF_LN_2PI_E - entropy)
-}
-
-/// Each column of `z` (rows = samples) replaced, rank for rank, by the standard normal
-/// quantiles at the mid-ranks `(k + ½)/n`: the marginals then are exactly the
-/// reference's and the estimate sees only the dependence between the columns, which no
-/// map of a column changes. (A model's output marginals are Gaussian only up to its last
-/// marginal step: on dequantized counts, whose densities are steps, the ripples it left
-/// counted as dependence, 0.12 nats between two independent count columns.) Tied
-/// values share their ranks' mean score, so that repeated rows stay repeated and have
-/// no estimate.
-fn normal_scores(z: ArrayView2<'_, f64>) -> Array2<f64> {
-    let n = z.nrows();
-    let table: Vec<f64> = (0..n).map(|k| std_normal_quantile((k as f64 + 0.5) / n as f64)).collect();
-    let mut scores = Array2::zeros(z.dim());
-    for (column, mut out) in z.columns().into_iter().zip(scores.columns_mut()) {
-        let order = argsort_floats(&column.to_vec());
-        let sorted: Vec<f64> = order.iter().map(|&i| column[i]).collect();
-        for run in equal_runs(&sorted) {
-            let score = table[run.clone()].iter().sum::<f64>() / run.len() as f64;
-            for &i in &order[run] {
-                out[i] = score;
-            }
-        }
-    }
-    scores
 }
 
 /// `ln εᵢ` for every row of `z`, `εᵢ` the distance to its [`NEIGHBOURS`]-th nearest
