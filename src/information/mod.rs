@@ -39,9 +39,11 @@
 //!
 //! Total correlation and mutual information do not change when any column goes through
 //! a strictly increasing map (a change of units, a log, ranks). Both are therefore
-//! estimated on the columns' ranks, each column mapped to its own sorted draws of a
-//! reference distribution (the Gaussian, or the Student-t that makes the ranks most
-//! likely, so that a Student-t copula stays elliptical). The rank estimate is the same,
+//! estimated on the columns' ranks, each column mapped to sorted draws of a reference
+//! distribution (the Gaussian, or the Student-t that makes the ranks most likely, so
+//! that a Student-t copula stays elliptical): draws of its own, or one sample for every
+//! column where draws of their own would blur a near-exact increasing relation between
+//! columns (a radius, a perimeter and an area). The rank estimate is the same,
 //! to the last bit, whatever increasing maps the columns went through. Unless every
 //! column looks Gaussian, the estimate in the given units is also made, and returned
 //! when it is larger beyond the noise (the significance times the rank estimate's
@@ -694,7 +696,7 @@ fn copula_front(x: ArrayView2<'_, f64>, entropies: &[f64], blocks: &[usize], par
     let (n, d) = x.dim();
     let null = NullModel::new(n, d, params.rotation(), params.knots());
     if null.any_non_gaussian(x.t(), entropies, params.significance()) {
-        return Front::Both(copula::copula_scores(x, params.seed()));
+        return Front::Both(copula::copula_scores(x, params.seed(), blocks));
     }
     match copula::scores_unless_blurred(x, params.seed(), blocks) {
         Some(z) => Front::Scores(z),
