@@ -138,9 +138,10 @@ fn kl_of_a_distribution_with_itself_is_zero() {
 fn kl_between_samples_of_one_distribution_carries_its_noise() {
     // D(P ‖ P) = 0, from two independent samples. The marginal part of the estimate
     // rests on one entropy estimate per column, whose noise the standard error must
-    // carry: it was 1e-7 when no layer was kept, against estimates of ±0.01. The
-    // estimate itself is biased upwards near 0 (+0.016 on average here: Q's fitted map
-    // is itself noisy, so P's image is never exactly Gaussian).
+    // carry: it was 1e-7 when no layer was kept, against estimates of ±0.01. And Q's
+    // closing maps, fitted to Q's own rows, miss the standard normal on P's rows by
+    // what they lose on new rows; uncorrected, that put the mean here at +0.0167 (PCA
+    // +0.0155, ICA +0.0179).
     let t = task("gaussian-d3 KL shift");
     let mut sum = 0.0;
     for seed in 0..8 {
@@ -152,7 +153,8 @@ fn kl_between_samples_of_one_distribution_carries_its_noise() {
             sum += d.value();
         }
     }
-    assert!((sum / 16.0).abs() <= 0.03, "mean {}", sum / 16.0);
+    println!("mean {:.4}", sum / 16.0);
+    assert!((sum / 16.0).abs() <= 0.006, "mean {}", sum / 16.0);
 }
 
 #[test]

@@ -208,6 +208,15 @@ impl Rbig {
         self.layers().map(|l| &l.marginal).chain(std::iter::once(&self.output))
     }
 
+    /// The log-likelihood per row that the closing marginal step's fitted spline maps
+    /// lose on rows the model was not fitted to, on average (each map's loss on Gaussian
+    /// data of the training size, [`NullModel::spline_loss`]): how far from standard
+    /// normal the output's marginals are on new rows from the training distribution.
+    pub(crate) fn output_loss(&self) -> f64 {
+        let null = NullModel::new(self.n_train, self.dim, self.params.rotation, self.params.knots);
+        self.output.spline_maps() as f64 * null.spline_loss
+    }
+
     /// The linear unmixing steps, in forward order.
     fn unmixings(&self) -> impl Iterator<Item = &Unmixing> {
         self.steps.iter().filter_map(|s| match s {
