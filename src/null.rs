@@ -40,7 +40,7 @@ pub(crate) struct NullModel {
     /// distribution its Gaussian sample of this size came from: `D(φ ‖ q)`, where
     /// `q(x) = φ(g(x)) g'(x)` is the density the map `g` gives its input. Not the same as
     /// [`NullModel::spline_overfit`], the in-sample gain as the spacing estimate sees
-    /// it: a map's loss on new rows was 1.7 times that gain at n = 2000, and 0.6 times
+    /// it: a map's loss on new rows is 1.7 times that gain at n = 2000, and 1.5 times
     /// at n = 10⁴.
     pub(crate) spline_loss: f64,
     /// Mean reduction a linear step (whitening) shows on Gaussian data: the variance
