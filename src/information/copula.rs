@@ -271,12 +271,15 @@ impl Draws {
     /// a small part of that error: one sample was chosen on no task of the
     /// Beyond-Normal suite, before or after increasing maps, nor on independent columns.
     fn choose(ranks: &Ranks, seed: u64, blocks: &[usize]) -> (Self, Array2<f64>, Option<(f64, f64)>) {
-        let own = scores(ranks, seed, Reference::Gaussian, Draws::PerColumn);
-        let shared = scores(ranks, seed, Reference::Gaussian, Draws::Shared);
-        let (own_dependence, shared_dependence) =
-            (gaussian_dependence(own.t(), blocks), gaussian_dependence(shared.t(), blocks));
+        let gaussian = |draws| scores(ranks, seed, Reference::Gaussian, draws);
+        // One score matrix at a time (each is as large as the data): the one sample's is
+        // cheap to make again in the rare case it is chosen.
+        let shared_dependence = gaussian_dependence(gaussian(Draws::Shared).t(), blocks);
+        let own = gaussian(Draws::PerColumn);
+        let own_dependence = gaussian_dependence(own.t(), blocks);
         if shared_dependence.is_some() && blurred(shared_dependence, own_dependence) {
-            (Draws::Shared, shared, shared_dependence)
+            drop(own);
+            (Draws::Shared, gaussian(Draws::Shared), shared_dependence)
         } else {
             (Draws::PerColumn, own, own_dependence)
         }
