@@ -50,8 +50,9 @@
 //! column looks Gaussian, the estimate in the given units is also made, and returned
 //! when it is larger beyond the noise (the significance times the rank estimate's
 //! standard error) or the rank estimate is below 0: the given units win where the
-//! dependence is linear in them (linearly mixed non-Gaussian sources), and only there
-//! can increasing maps move the result (see the README). Columns that all look Gaussian
+//! dependence is linear in them (linearly mixed non-Gaussian sources, and some sharp-
+//! edged copulas) and on some real tables of heavily tied columns, and only there can
+//! increasing maps move the result (see the README). Columns that all look Gaussian
 //! are used as given alone where the ranks would blur a near-exact linear relation,
 //! which the Gaussian plug-in `−½ ln det R` shows directly. The entropy and the
 //! divergence depend on the units, and use them.
