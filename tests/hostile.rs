@@ -90,6 +90,25 @@ fn degenerate_shapes_are_named() {
     every_rotation_errors(&combo, |e| matches!(e, RbigError::Degenerate { .. }));
 }
 
+/// A column that is an increasing function of another (`exp(x)` beside `x`) has equal
+/// ranks: its total correlation with it is infinite, and one sorted sample for every
+/// column's rank scores would make the two columns identical. The estimate must stay an
+/// estimate: finite, and far above what any noise gives.
+#[test]
+fn a_column_of_equal_ranks_gets_a_finite_large_estimate() {
+    let g = standard_normal(2000, 2, 5);
+    let x = Array2::from_shape_fn((2000, 3), |(i, j)| [g[(i, 0)], g[(i, 0)].exp(), g[(i, 1)]][j]);
+    for rotation in [RotationKind::Pca, RotationKind::Ica] {
+        let tc = rbig::information::total_correlation(&x, &Rbig::params().rotation(rotation)).unwrap();
+        assert!(
+            tc.value().is_finite() && tc.value() > 3.0,
+            "{rotation:?}: TC {} ± {}",
+            tc.value(),
+            tc.standard_error()
+        );
+    }
+}
+
 #[test]
 fn tiny_samples_and_ties_fit() {
     // The smallest shapes that carry a density: n = 2 in 1-D, n = d + 1.
